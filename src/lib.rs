@@ -1,0 +1,27 @@
+//! ProzHSM: a PKCS#11 software token.
+//!
+//! The crate builds `libprozhsm.so`, a module any PKCS#11 client loads. The
+//! layers follow `DESIGN.md`: `abi` (the only door to C) → `core` (library
+//! state, slots, the session table) → `backend` (one implementation per kind
+//! of slot: `backend::soft` is the software token) → below the software
+//! token, `object` (attribute policy), `mechanisms`, `store` (SQLite) and
+//! `secure` (secret memory, sealing, PIN keys).
+//!
+//! `unsafe` is denied here and allowed only in `abi` and `secure`, each block
+//! with a `// SAFETY:` line.
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
+mod abi;
+pub mod backend;
+pub mod config;
+pub mod core;
+pub mod error;
+pub mod logging;
+pub mod mechanisms;
+pub mod object;
+#[allow(unsafe_code)]
+pub mod secure;
+pub mod store;
+
+pub use error::{Result, Rv};
