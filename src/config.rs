@@ -90,3 +90,13 @@ impl Config {
         Err("configuration loading is not written yet".into())
     }
 }
+
+impl Config {
+    /// Create the token directory (0700) when missing.
+    ///
+    /// # Errors
+    /// A message when it cannot be made or is not a directory.
+    pub fn ensure_token_dir(&self) -> Result<(), String> {
+        std::fs::create_dir_all(&self.token_dir).map_err(|e| e.to_string())
+    }
+}

@@ -217,9 +217,6 @@ macro_rules! not_supported {
 /// session up by handle and calls these; the default bodies answer
 /// CKR_FUNCTION_NOT_SUPPORTED.
 pub trait Session: Send + Sync {
-    /// The slot this session belongs to (its id as the core numbers it).
-    fn slot_id(&self) -> CK_SLOT_ID;
-
     /// C_GetSessionInfo (slotID is filled in by the core).
     fn info(&self) -> Result<CK_SESSION_INFO>;
 

@@ -1,0 +1,194 @@
+//! A session on a software token: the object functions, login routing, and
+//! the state of the session's find operation. Cryptographic operations live
+//! in `crypto.rs`.
+
+use std::sync::Arc;
+
+use cryptoki_sys::*;
+use parking_lot::Mutex;
+
+use crate::backend::soft::objects::Caller;
+use crate::backend::soft::token::{Login, Token};
+use crate::backend::{AttrQuery, Session, Template};
+use crate::error::{Result, Rv};
+use crate::object::policy::{self, Actor};
+use crate::secure::aead;
+
+/// A session on a software token.
+pub struct SoftSession {
+    handle: CK_SESSION_HANDLE,
+    rw: bool,
+    token: Arc<Token>,
+    /// The active find: the remaining matches, in handle order.
+    find: Mutex<Option<std::vec::IntoIter<CK_OBJECT_HANDLE>>>,
+}
+
+impl SoftSession {
+    /// A new session; the token has already counted it.
+    pub fn new(handle: CK_SESSION_HANDLE, rw: bool, token: Arc<Token>) -> SoftSession {
+        SoftSession {
+            handle,
+            rw,
+            token,
+            find: Mutex::new(None),
+        }
+    }
+
+    /// The token this session is on.
+    pub fn token(&self) -> &Token {
+        &self.token
+    }
+
+    /// This session as an object-operation caller.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            session: self.handle,
+            rw: self.rw,
+        }
+    }
+
+    /// Who is acting, for the attribute policy.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            so: self.token.login_state() == Login::So,
+        }
+    }
+}
+
+impl Session for SoftSession {
+    fn info(&self) -> Result<CK_SESSION_INFO> {
+        let state = match (self.token.login_state(), self.rw) {
+            (Login::Public, false) => CKS_RO_PUBLIC_SESSION,
+            (Login::Public, true) => CKS_RW_PUBLIC_SESSION,
+            (Login::User, false) => CKS_RO_USER_FUNCTIONS,
+            (Login::User, true) => CKS_RW_USER_FUNCTIONS,
+            (Login::So, _) => CKS_RW_SO_FUNCTIONS,
+        };
+        Ok(CK_SESSION_INFO {
+            slotID: 0,
+            state,
+            flags: CKF_SERIAL_SESSION | if self.rw { CKF_RW_SESSION } else { 0 },
+            ulDeviceError: 0,
+        })
+    }
+
+    fn close(&self) -> Result<()> {
+        self.token.drop_session_objects(self.handle);
+        self.token.session_closed(self.rw);
+        Ok(())
+    }
+
+    fn login(&self, user: CK_USER_TYPE, pin: &[u8]) -> Result<()> {
+        self.token.login(user, pin)
+    }
+
+    fn logout(&self) -> Result<()> {
+        self.token.logout()
+    }
+
+    fn init_pin(&self, pin: &[u8]) -> Result<()> {
+        if !self.rw {
+            return Err(Rv::SESSION_READ_ONLY);
+        }
+        self.token.init_pin(pin)
+    }
+
+    fn set_pin(&self, old: &[u8], new: &[u8]) -> Result<()> {
+        if !self.rw {
+            return Err(Rv::SESSION_READ_ONLY);
+        }
+        self.token.set_pin(old, new)
+    }
+
+    fn create_object(&self, template: &Template) -> Result<CK_OBJECT_HANDLE> {
+        let attrs = policy::for_create(template, self.actor())?;
+        self.token.add_object(self.caller(), attrs)
+    }
+
+    fn copy_object(
+        &self,
+        object: CK_OBJECT_HANDLE,
+        template: &Template,
+    ) -> Result<CK_OBJECT_HANDLE> {
+        let source = self.token.object(object)?;
+        let attrs = policy::for_copy(&source.attrs(), template, self.actor())?;
+        self.token.add_object(self.caller(), attrs)
+    }
+
+    fn destroy_object(&self, object: CK_OBJECT_HANDLE) -> Result<()> {
+        self.token.destroy_object(self.caller(), object)
+    }
+
+    fn object_size(&self, object: CK_OBJECT_HANDLE) -> Result<CK_ULONG> {
+        Ok(self.token.object(object)?.attrs().size() as CK_ULONG)
+    }
+
+    /// Fills every entry, then answers with the first problem met, as the
+    /// spec allows when several apply (PKCS#11 3.0 §5.7, C_GetAttributeValue).
+    fn get_attributes(&self, object: CK_OBJECT_HANDLE, query: &mut [AttrQuery]) -> Result<()> {
+        let object = self.token.object(object)?;
+        let attrs = object.attrs();
+        let mut result = Ok(());
+        for q in query.iter_mut() {
+            let outcome = policy::read(&attrs, q.kind).and_then(|value| {
+                match q.buf.as_deref_mut() {
+                    None => {}
+                    Some(buf) if buf.len() < value.len() => return Err(Rv::BUFFER_TOO_SMALL),
+                    Some(buf) => buf[..value.len()].copy_from_slice(&value),
+                }
+                q.len = value.len() as CK_ULONG;
+                Ok(())
+            });
+            if let Err(rv) = outcome {
+                q.len = CK_UNAVAILABLE_INFORMATION;
+                match rv {
+                    Rv::ATTRIBUTE_SENSITIVE | Rv::ATTRIBUTE_TYPE_INVALID | Rv::BUFFER_TOO_SMALL => {
+                        if result.is_ok() {
+                            result = Err(rv);
+                        }
+                    }
+                    other => return Err(other),
+                }
+            }
+        }
+        result
+    }
+
+    fn set_attributes(&self, object: CK_OBJECT_HANDLE, template: &Template) -> Result<()> {
+        let object = self.token.object(object)?;
+        let attrs = policy::for_set(&object.attrs(), template, self.actor())?;
+        self.token.replace_attributes(self.caller(), &object, attrs)
+    }
+
+    fn find_init(&self, template: &Template) -> Result<()> {
+        let mut find = self.find.lock();
+        if find.is_some() {
+            return Err(Rv::OPERATION_ACTIVE);
+        }
+        *find = Some(self.token.find(template)?.into_iter());
+        Ok(())
+    }
+
+    fn find(&self, max: usize) -> Result<Vec<CK_OBJECT_HANDLE>> {
+        let mut find = self.find.lock();
+        let remaining = find.as_mut().ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
+        Ok(remaining.by_ref().take(max).collect())
+    }
+
+    fn find_final(&self) -> Result<()> {
+        self.find
+            .lock()
+            .take()
+            .map(drop)
+            .ok_or(Rv::OPERATION_NOT_INITIALIZED)
+    }
+
+    /// ProzHSM draws from the OS CSPRNG, which takes no seed.
+    fn seed_random(&self, _seed: &[u8]) -> Result<()> {
+        Err(Rv::RANDOM_SEED_NOT_SUPPORTED)
+    }
+
+    fn generate_random(&self, out: &mut [u8]) -> Result<()> {
+        aead::random(out)
+    }
+}
