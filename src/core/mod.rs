@@ -82,15 +82,11 @@ pub fn initialize(args: InitArgs) -> Result<()> {
         Rv::GENERAL_ERROR
     })?;
     crate::logging::init(config.log_level, config.log_target);
+    config.log_summary();
     config.ensure_token_dir().map_err(|e| {
         log::error!("token directory: {e}");
         Rv::GENERAL_ERROR
     })?;
-    log::info!(
-        "initialized: token directory {}, policy profile {:?}",
-        config.token_dir.display(),
-        config.profile
-    );
     let config = Arc::new(config);
     let soft = SoftProvider::new(config.clone());
     *state = Some(Arc::new(Library {
