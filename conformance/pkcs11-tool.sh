@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# OpenSC's pkcs11-tool against the built module: the token life cycle and
+# object management walk-through of the README.
+#
+# Usage: conformance/pkcs11-tool.sh [path/to/libprozhsm.so]
+here=$(cd "$(dirname "$0")" && pwd)
+MODULE=${1:-$here/../target/release/libprozhsm.so}
+. "$here/lib.sh"
+new_token_dir
+
+p11() { pkcs11-tool --module "$MODULE" "$@"; }
+
+check "init token on the free slot" p11 --init-token --slot-index 0 --label demo --so-pin 12345678
+check "SO sets the user PIN" p11 --token-label demo --login --login-type so --so-pin 12345678 --init-pin --pin 1234
+head -c 300 /dev/urandom > "$WORK/some.der"
+check "write a data object" p11 --token-label demo --login --pin 1234 --write-object "$WORK/some.der" --type data --label blob
+check "list slots shows the token and a free slot" \
+    bash -c "pkcs11-tool --module '$MODULE' -L | grep -q 'token label .*: demo' && pkcs11-tool --module '$MODULE' -L | grep -q 'token state:.*uninitialized'"
+check "list objects shows the object (new process)" \
+    bash -c "pkcs11-tool --module '$MODULE' --token-label demo -O --login --pin 1234 | grep -q 'label: *blob'"
+check "read the object back, byte for byte" \
+    bash -c "pkcs11-tool --module '$MODULE' --token-label demo --login --pin 1234 --read-object --type data --label blob -o '$WORK/back.der' && cmp '$WORK/some.der' '$WORK/back.der'"
+check "wrong PIN is refused" bash -c "! pkcs11-tool --module '$MODULE' --token-label demo --login --pin 9999 -O"
+check "change the user PIN" p11 --token-label demo --login --pin 1234 --change-pin --new-pin 5678
+check "old PIN no longer works" bash -c "! pkcs11-tool --module '$MODULE' --token-label demo --login --pin 1234 -O"
+check "new PIN works" p11 --token-label demo --login --pin 5678 -O
+check "private data object invisible without login" \
+    bash -c "pkcs11-tool --module '$MODULE' --token-label demo --login --pin 5678 --write-object '$WORK/some.der' --type data --label hidden --private && ! pkcs11-tool --module '$MODULE' --token-label demo -O | grep -q hidden"
+check "delete the object" p11 --token-label demo --login --pin 5678 --delete-object --type data --label blob
+check "deleted object is gone" bash -c "! pkcs11-tool --module '$MODULE' --token-label demo -O --login --pin 5678 | grep -q 'label: *blob'"
+check "module info names ProzHSM" bash -c "pkcs11-tool --module '$MODULE' -I | grep -q ProzHSM"
+
+rm -rf "$WORK"
+finish
