@@ -22,7 +22,11 @@ fn sources() -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|p| {
-            let rel = p.strip_prefix(root).expect("under root").display().to_string();
+            let rel = p
+                .strip_prefix(root)
+                .expect("under root")
+                .display()
+                .to_string();
             (rel, std::fs::read_to_string(&p).expect("read"))
         })
         .collect()
@@ -32,17 +36,30 @@ fn sources() -> Vec<(String, String)> {
 fn no_mangle_only_in_the_export_macro() {
     let offenders: Vec<String> = sources()
         .into_iter()
-        .filter(|(path, text)| text.lines().any(|l| l.trim_start().starts_with("#[no_mangle]")) && path != "src/abi/guard.rs")
+        .filter(|(path, text)| {
+            text.lines()
+                .any(|l| l.trim_start().starts_with("#[no_mangle]"))
+                && path != "src/abi/guard.rs"
+        })
         .map(|(path, _)| path)
         .collect();
-    assert!(offenders.is_empty(), "#[no_mangle] outside the export macro: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "#[no_mangle] outside the export macro: {offenders:?}"
+    );
 }
 
 #[test]
 fn unsafe_only_where_allowed() {
     // The C boundary, secret memory, the forwarding loader, and the one
     // syslog call.
-    let allowed = ["src/abi/", "src/secure/", "src/backend/forward/", "src/logging.rs", "src/lib.rs"];
+    let allowed = [
+        "src/abi/",
+        "src/secure/",
+        "src/backend/forward/",
+        "src/logging.rs",
+        "src/lib.rs",
+    ];
     let offenders: Vec<String> = sources()
         .into_iter()
         .filter(|(path, text)| {
@@ -54,5 +71,8 @@ fn unsafe_only_where_allowed() {
         })
         .map(|(path, _)| path)
         .collect();
-    assert!(offenders.is_empty(), "unsafe outside its modules: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "unsafe outside its modules: {offenders:?}"
+    );
 }

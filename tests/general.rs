@@ -46,12 +46,18 @@ fn initialize_and_finalize_follow_the_state_rules() {
     let raw = Raw::load();
     let mut info = CK_INFO::default();
     // SAFETY: valid out pointer.
-    assert_eq!(unsafe { raw.f().C_GetInfo.unwrap()(&mut info) }, CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        unsafe { raw.f().C_GetInfo.unwrap()(&mut info) },
+        CKR_CRYPTOKI_NOT_INITIALIZED
+    );
     assert_eq!(finalize(&raw), CKR_CRYPTOKI_NOT_INITIALIZED);
     assert_eq!(initialize(&raw, None), CKR_OK);
     assert_eq!(initialize(&raw, None), CKR_CRYPTOKI_ALREADY_INITIALIZED);
     // SAFETY: a non-NULL pReserved must be refused, not dereferenced.
-    assert_eq!(unsafe { raw.f().C_Finalize.unwrap()(8 as *mut std::ffi::c_void) }, CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        unsafe { raw.f().C_Finalize.unwrap()(8 as *mut std::ffi::c_void) },
+        CKR_ARGUMENTS_BAD
+    );
     assert_eq!(finalize(&raw), CKR_OK);
     assert_eq!(finalize(&raw), CKR_CRYPTOKI_NOT_INITIALIZED);
 }
@@ -63,7 +69,7 @@ fn initialize_checks_its_arguments() {
     let raw = Raw::load();
 
     let mut a = args(0);
-    a.pReserved = 1 as *mut std::ffi::c_void;
+    a.pReserved = std::ptr::dangling_mut::<std::ffi::c_void>();
     assert_eq!(initialize(&raw, Some(&mut a)), CKR_ARGUMENTS_BAD);
 
     // Some but not all mutex callbacks.
@@ -97,10 +103,17 @@ fn info_names_the_library_and_version_3_0() {
     assert_eq!(info.cryptoki_version().major(), 3);
     assert_eq!(info.cryptoki_version().minor(), 0);
     assert_eq!(info.manufacturer_id(), "ProzHSM");
-    assert!(info.library_description().contains("strict"), "{}", info.library_description());
+    assert!(
+        info.library_description().contains("strict"),
+        "{}",
+        info.library_description()
+    );
     let raw = Raw::load();
     // SAFETY: NULL out pointer must be refused.
-    assert_eq!(unsafe { raw.f().C_GetInfo.unwrap()(ptr::null_mut()) }, CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        unsafe { raw.f().C_GetInfo.unwrap()(ptr::null_mut()) },
+        CKR_ARGUMENTS_BAD
+    );
 }
 
 #[test]
@@ -119,15 +132,25 @@ fn function_lists_and_interfaces() {
     assert_eq!((list.version.major, list.version.minor), (2, 40));
     assert!(list.C_Sign.is_some() && list.C_WaitForSlotEvent.is_some());
     // SAFETY: NULL must be refused.
-    assert_eq!(unsafe { f.C_GetFunctionList.unwrap()(ptr::null_mut()) }, CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        unsafe { f.C_GetFunctionList.unwrap()(ptr::null_mut()) },
+        CKR_ARGUMENTS_BAD
+    );
 
     // Every 3.0 entry is present.
-    assert!(f.C_GetInterfaceList.is_some() && f.C_LoginUser.is_some() && f.C_MessageVerifyFinal.is_some());
+    assert!(
+        f.C_GetInterfaceList.is_some()
+            && f.C_LoginUser.is_some()
+            && f.C_MessageVerifyFinal.is_some()
+    );
 
     // C_GetInterfaceList: two-call convention.
     let mut count: CK_ULONG = 0;
     // SAFETY: NULL list asks for the count.
-    assert_eq!(unsafe { f.C_GetInterfaceList.unwrap()(ptr::null_mut(), &mut count) }, CKR_OK);
+    assert_eq!(
+        unsafe { f.C_GetInterfaceList.unwrap()(ptr::null_mut(), &mut count) },
+        CKR_OK
+    );
     assert_eq!(count, 2);
     let mut short: CK_ULONG = 1;
     let mut ifaces = [CK_INTERFACE {
@@ -136,10 +159,16 @@ fn function_lists_and_interfaces() {
         flags: 0,
     }; 2];
     // SAFETY: a buffer of 2 entries, declared as 1.
-    assert_eq!(unsafe { f.C_GetInterfaceList.unwrap()(ifaces.as_mut_ptr(), &mut short) }, CKR_BUFFER_TOO_SMALL);
+    assert_eq!(
+        unsafe { f.C_GetInterfaceList.unwrap()(ifaces.as_mut_ptr(), &mut short) },
+        CKR_BUFFER_TOO_SMALL
+    );
     assert_eq!(short, 2);
     // SAFETY: a buffer of 2 entries.
-    assert_eq!(unsafe { f.C_GetInterfaceList.unwrap()(ifaces.as_mut_ptr(), &mut count) }, CKR_OK);
+    assert_eq!(
+        unsafe { f.C_GetInterfaceList.unwrap()(ifaces.as_mut_ptr(), &mut count) },
+        CKR_OK
+    );
     for i in &ifaces {
         // SAFETY: names are NUL-terminated statics.
         let name = unsafe { std::ffi::CStr::from_ptr(i.pInterfaceName as *const std::ffi::c_char) };
@@ -148,21 +177,36 @@ fn function_lists_and_interfaces() {
 
     // C_GetInterface by name and version.
     let mut name = *b"PKCS 11\0";
-    let mut v240 = CK_VERSION { major: 2, minor: 40 };
+    let mut v240 = CK_VERSION {
+        major: 2,
+        minor: 40,
+    };
     let mut iface: *mut CK_INTERFACE = ptr::null_mut();
     // SAFETY: valid pointers.
-    assert_eq!(unsafe { f.C_GetInterface.unwrap()(name.as_mut_ptr(), &mut v240, &mut iface, 0) }, CKR_OK);
+    assert_eq!(
+        unsafe { f.C_GetInterface.unwrap()(name.as_mut_ptr(), &mut v240, &mut iface, 0) },
+        CKR_OK
+    );
     // SAFETY: the module returned a static interface.
     let v = unsafe { (*((*iface).pFunctionList as *const CK_FUNCTION_LIST)).version };
     assert_eq!((v.major, v.minor), (2, 40));
     let mut v9 = CK_VERSION { major: 9, minor: 9 };
     // SAFETY: valid pointers.
-    assert_eq!(unsafe { f.C_GetInterface.unwrap()(name.as_mut_ptr(), &mut v9, &mut iface, 0) }, CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        unsafe { f.C_GetInterface.unwrap()(name.as_mut_ptr(), &mut v9, &mut iface, 0) },
+        CKR_ARGUMENTS_BAD
+    );
     let mut other = *b"Vendor\0";
     // SAFETY: valid pointers.
-    assert_eq!(unsafe { f.C_GetInterface.unwrap()(other.as_mut_ptr(), ptr::null_mut(), &mut iface, 0) }, CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        unsafe { f.C_GetInterface.unwrap()(other.as_mut_ptr(), ptr::null_mut(), &mut iface, 0) },
+        CKR_ARGUMENTS_BAD
+    );
     // SAFETY: NULL out pointer.
-    assert_eq!(unsafe { f.C_GetInterface.unwrap()(ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), 0) }, CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        unsafe { f.C_GetInterface.unwrap()(ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), 0) },
+        CKR_ARGUMENTS_BAD
+    );
 }
 
 #[test]
@@ -173,9 +217,18 @@ fn every_call_before_initialize_is_refused() {
     let mut count: CK_ULONG = 0;
     // SAFETY: valid pointers.
     unsafe {
-        assert_eq!(raw.f().C_GetSlotList.unwrap()(CK_FALSE, ptr::null_mut(), &mut count), CKR_CRYPTOKI_NOT_INITIALIZED);
-        assert_eq!(raw.f().C_CloseSession.unwrap()(1), CKR_CRYPTOKI_NOT_INITIALIZED);
-        assert_eq!(raw.f().C_Sign.unwrap()(1, ptr::null_mut(), 0, ptr::null_mut(), &mut count), CKR_CRYPTOKI_NOT_INITIALIZED);
+        assert_eq!(
+            raw.f().C_GetSlotList.unwrap()(CK_FALSE, ptr::null_mut(), &mut count),
+            CKR_CRYPTOKI_NOT_INITIALIZED
+        );
+        assert_eq!(
+            raw.f().C_CloseSession.unwrap()(1),
+            CKR_CRYPTOKI_NOT_INITIALIZED
+        );
+        assert_eq!(
+            raw.f().C_Sign.unwrap()(1, ptr::null_mut(), 0, ptr::null_mut(), &mut count),
+            CKR_CRYPTOKI_NOT_INITIALIZED
+        );
     }
 }
 

@@ -75,7 +75,7 @@ pub fn initialize(args: InitArgs) -> Result<()> {
         // The parent's state, inherited through fork(): its SQLite handles
         // and sessions must not be touched (not even closed) in the child.
         std::mem::forget(lib);
-        crate::secure::seal::reset_after_fork();
+        crate::secure::reset_after_fork();
     }
     let config = Config::load().map_err(|e| {
         eprintln!("prozhsm: configuration: {e}");

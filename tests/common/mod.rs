@@ -85,16 +85,25 @@ impl Fixture {
 
     /// The free (uninitialized) slot: the last one.
     pub fn free_slot(&self) -> Slot {
-        *self.p11().get_all_slots().expect("slots").last().expect("a free slot")
+        *self
+            .p11()
+            .get_all_slots()
+            .expect("slots")
+            .last()
+            .expect("a free slot")
     }
 
     /// Initialize a token on the free slot with SO_PIN and set USER_PIN.
     pub fn init_token(&self, label: &str) -> Slot {
         let slot = self.free_slot();
-        self.p11().init_token(slot, &AuthPin::new(SO_PIN.into()), label).expect("C_InitToken");
+        self.p11()
+            .init_token(slot, &AuthPin::new(SO_PIN.into()), label)
+            .expect("C_InitToken");
         let s = self.p11().open_rw_session(slot).expect("open");
-        s.login(UserType::So, Some(&AuthPin::new(SO_PIN.into()))).expect("SO login");
-        s.init_pin(&AuthPin::new(USER_PIN.into())).expect("C_InitPIN");
+        s.login(UserType::So, Some(&AuthPin::new(SO_PIN.into())))
+            .expect("SO login");
+        s.init_pin(&AuthPin::new(USER_PIN.into()))
+            .expect("C_InitPIN");
         s.logout().expect("logout");
         slot
     }
@@ -102,7 +111,8 @@ impl Fixture {
     /// A read/write session with the user logged in.
     pub fn user_session(&self, slot: Slot) -> Session {
         let s = self.p11().open_rw_session(slot).expect("open");
-        s.login(UserType::User, Some(&AuthPin::new(USER_PIN.into()))).expect("user login");
+        s.login(UserType::User, Some(&AuthPin::new(USER_PIN.into())))
+            .expect("user login");
         s
     }
 
@@ -112,7 +122,12 @@ impl Fixture {
             .get_slots_with_initialized_token()
             .expect("slots")
             .into_iter()
-            .find(|s| self.p11().get_token_info(*s).map(|i| i.label() == label).unwrap_or(false))
+            .find(|s| {
+                self.p11()
+                    .get_token_info(*s)
+                    .map(|i| i.label() == label)
+                    .unwrap_or(false)
+            })
             .expect("token by label")
     }
 }
@@ -161,9 +176,17 @@ impl Raw {
         // SAFETY: the symbol has the PKCS#11 3.0 C_GetInterface signature.
         unsafe {
             let get: libloading::Symbol<
-                unsafe extern "C" fn(*mut CK_UTF8CHAR, *mut CK_VERSION, *mut *mut CK_INTERFACE, CK_FLAGS) -> CK_RV,
+                unsafe extern "C" fn(
+                    *mut CK_UTF8CHAR,
+                    *mut CK_VERSION,
+                    *mut *mut CK_INTERFACE,
+                    CK_FLAGS,
+                ) -> CK_RV,
             > = lib.get(b"C_GetInterface\0").expect("C_GetInterface");
-            assert_eq!(get(std::ptr::null_mut(), std::ptr::null_mut(), &mut iface, 0), CKR_OK);
+            assert_eq!(
+                get(std::ptr::null_mut(), std::ptr::null_mut(), &mut iface, 0),
+                CKR_OK
+            );
         }
         // SAFETY: C_GetInterface returned a valid interface.
         let list = unsafe { (*iface).pFunctionList } as *const CK_FUNCTION_LIST_3_0;

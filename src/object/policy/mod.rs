@@ -429,6 +429,6 @@ fn revealable(attrs: &Attributes) -> bool {
 
 /// The one place that unseals for C_GetAttributeValue.
 fn unseal(sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>> {
-    let clear = sealed.unseal();
+    let clear = sealed.unseal()?;
     Ok(Zeroizing::new(clear.as_slice().to_vec()))
 }
