@@ -9,6 +9,7 @@ use std::ffi::c_void;
 
 use cryptoki_sys::*;
 
+use crate::abi::mechanism_params;
 use crate::backend::{Attr, AttrQuery, MechParam, Mechanism, Output};
 use crate::core::InitArgs;
 use crate::error::{Result, Rv};
@@ -126,7 +127,9 @@ pub unsafe fn template(p: *const CK_ATTRIBUTE, n: CK_ULONG) -> Result<Vec<Attr>>
     let raw = unsafe { std::slice::from_raw_parts(p, n as usize) };
     raw.iter()
         .map(|a| {
-            if a.type_ & CKF_ARRAY_ATTRIBUTE != 0 {
+            // CKA_ALLOWED_MECHANISMS carries the array flag too, but its
+            // value is an array of CK_MECHANISM_TYPE: plain bytes.
+            if a.type_ & CKF_ARRAY_ATTRIBUTE != 0 && a.type_ != CKA_ALLOWED_MECHANISMS {
                 let count = a.ulValueLen as usize / std::mem::size_of::<CK_ATTRIBUTE>();
                 // SAFETY: an array attribute's value is an array of attributes.
                 let inner =
@@ -194,7 +197,9 @@ pub unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
         MechParam::None
     } else {
         // SAFETY: parameter valid for its length by the caller's contract.
-        MechParam::Bytes(unsafe { bytes(m.pParameter as *const u8, m.ulParameterLen) }?.to_vec())
+        unsafe {
+            mechanism_params::decode(m.mechanism, m.pParameter as *const u8, m.ulParameterLen)
+        }?
     };
     Ok(Mechanism {
         kind: m.mechanism,

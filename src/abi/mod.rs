@@ -21,6 +21,7 @@ mod fork;
 mod function_list;
 mod general;
 mod keys;
+mod mechanism_params;
 mod message;
 mod objects;
 mod sessions;

@@ -96,6 +96,15 @@ pub enum MechParam {
     None,
     /// A flat parameter: an IV, a CK_ULONG, a plain struct's bytes.
     Bytes(Vec<u8>),
+    /// CK_EDDSA_PARAMS (CKM_EDDSA): Ed25519ph when `prehash`, and the
+    /// context data (empty when none was given).
+    Eddsa { prehash: bool, context: Vec<u8> },
+    /// CK_GCM_PARAMS (CKM_AES_GCM, the 3.0 layout with ulIvBits).
+    Gcm {
+        iv: Vec<u8>,
+        aad: Vec<u8>,
+        tag_bits: CK_ULONG,
+    },
 }
 
 /// An output buffer under the spec's two-call convention (PKCS#11 3.0 §5.2):

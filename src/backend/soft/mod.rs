@@ -3,7 +3,9 @@
 //! not yet initialized (C_InitToken there makes a new token file, and a new
 //! free slot appears).
 
+mod crypto;
 mod device_key;
+mod keygen;
 mod objects;
 mod records;
 mod session;

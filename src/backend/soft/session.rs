@@ -7,9 +7,10 @@ use std::sync::Arc;
 use cryptoki_sys::*;
 use parking_lot::Mutex;
 
+use crate::backend::soft::crypto::Operations;
 use crate::backend::soft::objects::Caller;
 use crate::backend::soft::token::{Login, Token};
-use crate::backend::{AttrQuery, Session, Template};
+use crate::backend::{AttrQuery, Mechanism, Output, Session, Template};
 use crate::config::Rule;
 use crate::error::{Result, Rv};
 use crate::object::policy::{self, Actor, Hardening};
@@ -22,6 +23,8 @@ pub struct SoftSession {
     token: Arc<Token>,
     /// The active find: the remaining matches, in handle order.
     find: Mutex<Option<std::vec::IntoIter<CK_OBJECT_HANDLE>>>,
+    /// The active cryptographic operations (`crypto.rs`).
+    ops: Mutex<Operations>,
 }
 
 impl SoftSession {
@@ -32,6 +35,7 @@ impl SoftSession {
             rw,
             token,
             find: Mutex::new(None),
+            ops: Mutex::new(Operations::default()),
         }
     }
 
@@ -53,6 +57,11 @@ impl SoftSession {
         Hardening {
             separate_wrap_and_decrypt: !self.token.config().allows(Rule::WrapWithDecryptKeys),
         }
+    }
+
+    /// The session's operation state, locked for one call.
+    pub(super) fn operations(&self) -> parking_lot::MutexGuard<'_, Operations> {
+        self.ops.lock()
     }
 
     /// Who is acting, for the attribute policy.
@@ -191,6 +200,105 @@ impl Session for SoftSession {
             .take()
             .map(drop)
             .ok_or(Rv::OPERATION_NOT_INITIALIZED)
+    }
+
+    // Cryptographic operations: `crypto.rs` and `keygen.rs`.
+
+    fn digest_init(&self, mechanism: &Mechanism) -> Result<()> {
+        self.crypto_digest_init(mechanism)
+    }
+
+    fn digest(&self, data: &[u8], out: &mut Output) -> Result<()> {
+        self.crypto_digest(data, out)
+    }
+
+    fn digest_update(&self, data: &[u8]) -> Result<()> {
+        self.crypto_digest_update(data)
+    }
+
+    fn digest_key(&self, key: CK_OBJECT_HANDLE) -> Result<()> {
+        self.crypto_digest_key(key)
+    }
+
+    fn digest_final(&self, out: &mut Output) -> Result<()> {
+        self.crypto_digest_final(out)
+    }
+
+    fn sign_init(&self, mechanism: &Mechanism, key: CK_OBJECT_HANDLE) -> Result<()> {
+        self.crypto_sign_init(mechanism, key)
+    }
+
+    fn sign(&self, data: &[u8], out: &mut Output) -> Result<()> {
+        self.crypto_sign(data, out)
+    }
+
+    fn sign_update(&self, data: &[u8]) -> Result<()> {
+        self.crypto_sign_update(data)
+    }
+
+    fn sign_final(&self, out: &mut Output) -> Result<()> {
+        self.crypto_sign_final(out)
+    }
+
+    fn verify_init(&self, mechanism: &Mechanism, key: CK_OBJECT_HANDLE) -> Result<()> {
+        self.crypto_verify_init(mechanism, key)
+    }
+
+    fn verify(&self, data: &[u8], signature: &[u8]) -> Result<()> {
+        self.crypto_verify(data, signature)
+    }
+
+    fn verify_update(&self, data: &[u8]) -> Result<()> {
+        self.crypto_verify_update(data)
+    }
+
+    fn verify_final(&self, signature: &[u8]) -> Result<()> {
+        self.crypto_verify_final(signature)
+    }
+
+    fn encrypt_init(&self, mechanism: &Mechanism, key: CK_OBJECT_HANDLE) -> Result<()> {
+        self.crypto_encrypt_init(mechanism, key)
+    }
+
+    fn encrypt(&self, data: &[u8], out: &mut Output) -> Result<()> {
+        self.crypto_cipher(true, data, out)
+    }
+
+    fn encrypt_update(&self, data: &[u8], out: &mut Output) -> Result<()> {
+        self.crypto_cipher_update(true, data, out)
+    }
+
+    fn encrypt_final(&self, out: &mut Output) -> Result<()> {
+        self.crypto_cipher_final(true, out)
+    }
+
+    fn decrypt_init(&self, mechanism: &Mechanism, key: CK_OBJECT_HANDLE) -> Result<()> {
+        self.crypto_decrypt_init(mechanism, key)
+    }
+
+    fn decrypt(&self, data: &[u8], out: &mut Output) -> Result<()> {
+        self.crypto_cipher(false, data, out)
+    }
+
+    fn decrypt_update(&self, data: &[u8], out: &mut Output) -> Result<()> {
+        self.crypto_cipher_update(false, data, out)
+    }
+
+    fn decrypt_final(&self, out: &mut Output) -> Result<()> {
+        self.crypto_cipher_final(false, out)
+    }
+
+    fn generate_key(&self, mechanism: &Mechanism, template: &Template) -> Result<CK_OBJECT_HANDLE> {
+        self.crypto_generate_key(mechanism, template)
+    }
+
+    fn generate_key_pair(
+        &self,
+        mechanism: &Mechanism,
+        public: &Template,
+        private: &Template,
+    ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)> {
+        self.crypto_generate_key_pair(mechanism, public, private)
     }
 
     /// ProzHSM draws from the OS CSPRNG, which takes no seed.

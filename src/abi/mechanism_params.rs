@@ -1,0 +1,119 @@
+//! Mechanism parameters that hold pointers, decoded once at the boundary
+//! into [`MechParam`] so no raw C structure reaches mechanism code.
+//! Parameters without pointers stay `MechParam::Bytes`.
+
+use std::mem::size_of;
+
+use cryptoki_sys::*;
+
+use crate::abi::convert;
+use crate::backend::MechParam;
+use crate::error::{Result, Rv};
+
+/// Decode the parameter of mechanism `kind` at `p`, `len` bytes long
+/// (`p` is not NULL).
+///
+/// # Errors
+/// CKR_MECHANISM_PARAM_INVALID when a structured parameter has the wrong
+/// length or a NULL pointer with a non-zero length inside.
+///
+/// # Safety
+/// `p` must be valid for reads of `len` bytes, and the pointers inside a
+/// structured parameter valid for their lengths (the PKCS#11 contract).
+pub unsafe fn decode(kind: CK_MECHANISM_TYPE, p: *const u8, len: CK_ULONG) -> Result<MechParam> {
+    match kind {
+        CKM_EDDSA => {
+            // SAFETY: forwarded contract; the length is checked first.
+            let s = unsafe { read::<CK_EDDSA_PARAMS>(p, len) }?;
+            // SAFETY: the context is valid for its length by the contract.
+            let context = unsafe { inner(s.pContextData, s.ulContextDataLen) }?;
+            Ok(MechParam::Eddsa {
+                prehash: s.phFlag != 0,
+                context,
+            })
+        }
+        CKM_AES_GCM => {
+            // SAFETY: forwarded contract; the length is checked first.
+            let s = unsafe { read::<CK_GCM_PARAMS>(p, len) }?;
+            // SAFETY: IV and AAD are valid for their lengths by the contract.
+            let iv = unsafe { inner(s.pIv, s.ulIvLen) }?;
+            // SAFETY: as above.
+            let aad = unsafe { inner(s.pAAD, s.ulAADLen) }?;
+            Ok(MechParam::Gcm {
+                iv,
+                aad,
+                tag_bits: s.ulTagBits,
+            })
+        }
+        _ => {
+            // SAFETY: forwarded contract.
+            let bytes = unsafe { convert::bytes(p, len) }?;
+            Ok(MechParam::Bytes(bytes.to_vec()))
+        }
+    }
+}
+
+/// Copy a parameter structure out of client memory.
+///
+/// # Safety
+/// `p` must be valid for reads of `len` bytes.
+unsafe fn read<T: Copy>(p: *const u8, len: CK_ULONG) -> Result<T> {
+    if len as usize != size_of::<T>() {
+        return Err(Rv::MECHANISM_PARAM_INVALID);
+    }
+    // SAFETY: `p` is valid for size_of::<T>() bytes; the client's buffer
+    // need not be aligned, hence read_unaligned.
+    Ok(unsafe { std::ptr::read_unaligned(p as *const T) })
+}
+
+/// Copy a buffer a parameter structure points at.
+///
+/// # Safety
+/// `p` must be NULL or valid for reads of `len` bytes.
+unsafe fn inner(p: *const u8, len: CK_ULONG) -> Result<Vec<u8>> {
+    // SAFETY: forwarded contract.
+    unsafe { convert::bytes(p, len) }
+        .map(<[u8]>::to_vec)
+        .map_err(|_| Rv::MECHANISM_PARAM_INVALID)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eddsa_params() {
+        let mut ctx = *b"context";
+        let s = CK_EDDSA_PARAMS {
+            phFlag: 1,
+            ulContextDataLen: ctx.len() as CK_ULONG,
+            pContextData: ctx.as_mut_ptr(),
+        };
+        let p = &s as *const CK_EDDSA_PARAMS as *const u8;
+        let len = size_of::<CK_EDDSA_PARAMS>() as CK_ULONG;
+        // SAFETY: `s` and `ctx` live through the call.
+        let m = unsafe { decode(CKM_EDDSA, p, len) }.expect("decodes");
+        assert!(
+            matches!(m, MechParam::Eddsa { prehash: true, ref context } if context == b"context")
+        );
+        // SAFETY: as above; the short length is refused before any read.
+        let short = unsafe { decode(CKM_EDDSA, p, len - 1) };
+        assert!(matches!(short, Err(Rv::MECHANISM_PARAM_INVALID)));
+    }
+
+    #[test]
+    fn null_inside_with_length_is_invalid() {
+        let s = CK_GCM_PARAMS {
+            pIv: std::ptr::null_mut(),
+            ulIvLen: 12,
+            ulIvBits: 96,
+            pAAD: std::ptr::null_mut(),
+            ulAADLen: 0,
+            ulTagBits: 128,
+        };
+        let p = &s as *const CK_GCM_PARAMS as *const u8;
+        // SAFETY: `s` lives through the call; the NULL IV is refused.
+        let r = unsafe { decode(CKM_AES_GCM, p, size_of::<CK_GCM_PARAMS>() as CK_ULONG) };
+        assert!(matches!(r, Err(Rv::MECHANISM_PARAM_INVALID)));
+    }
+}
