@@ -42,7 +42,9 @@ fn main() {
         .unwrap_or(10_000);
     let dir = tempfile::tempdir().expect("temp dir");
     // BENCH_KEEP_DIR=path keeps the tokens (for profiling the cold start).
-    let root = std::env::var_os("BENCH_KEEP_DIR").map(PathBuf::from).unwrap_or_else(|| dir.path().to_path_buf());
+    let root = std::env::var_os("BENCH_KEEP_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_path_buf());
     let targets = targets(&root);
     println!("token benchmark: {objects} token objects per token (BENCH_OBJECTS)");
     println!(
@@ -294,7 +296,9 @@ fn cold_start_child(module: &str, var: &str, conf: &str) {
     let t_find = start.elapsed();
     let sig = s.sign(&Mechanism::Ecdsa, key, &[7u8; 32]).expect("sign");
     let ms = start.elapsed().as_secs_f64() * 1000.0;
-    eprintln!("cold start: init+open {t_init:?}, login {t_login:?}, find {t_find:?}, sign {ms:.1} ms");
+    eprintln!(
+        "cold start: init+open {t_init:?}, login {t_login:?}, find {t_find:?}, sign {ms:.1} ms"
+    );
     assert_eq!(sig.len(), 64);
     println!("{ms:.2}");
 }

@@ -133,12 +133,22 @@ impl TokenStore {
     /// CKR_DEVICE_ERROR (logged) when the id is taken or the file cannot be
     /// written; nothing is changed then.
     pub fn insert_object(&self, row: &ObjectRow) -> Result<()> {
+        self.insert_tagged(row, &[])
+    }
+
+    /// [`TokenStore::insert_object`] with the row's search tags, in the same
+    /// transaction.
+    ///
+    /// # Errors
+    /// As [`TokenStore::insert_object`].
+    pub fn insert_tagged(&self, row: &ObjectRow, tags: &[Tag]) -> Result<()> {
         let mut conn = self.lock_for_write();
         let result = write_tx(&mut conn, |tx| {
             tx.prepare_cached(
                 "INSERT INTO objects (id, generation, public, sealed) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![row.id, row.generation, row.public, row.sealed])
+            .execute(params![row.id, row.generation, row.public, row.sealed])?;
+            put_tags(tx, row.id, tags)
         });
         match result {
             Ok(_) => Ok(()),
@@ -163,15 +173,55 @@ impl TokenStore {
     /// CKR_DEVICE_ERROR (logged) when the file cannot be written. Nothing is
     /// changed in either case.
     pub fn update_object(&self, id: i64, public: &[u8], sealed: &[u8]) -> Result<i64> {
-        let generation = self.write("update object", |tx| {
-            tx.prepare_cached(
-                "UPDATE objects SET generation = generation + 1, public = ?2, sealed = ?3
-                 WHERE id = ?1 RETURNING generation",
-            )?
-            .query_row(params![id, public, sealed], |r| r.get(0))
-            .optional()
+        self.update_tagged(id, public, sealed, &[])
+    }
+
+    /// [`TokenStore::update_object`], replacing the row's search tags in the
+    /// same transaction.
+    ///
+    /// # Errors
+    /// As [`TokenStore::update_object`].
+    pub fn update_tagged(
+        &self,
+        id: i64,
+        public: &[u8],
+        sealed: &[u8],
+        tags: &[Tag],
+    ) -> Result<i64> {
+        let generation: Option<i64> = self.write("update object", |tx| {
+            let generation = tx
+                .prepare_cached(
+                    "UPDATE objects SET generation = generation + 1, public = ?2, sealed = ?3
+                     WHERE id = ?1 RETURNING generation",
+                )?
+                .query_row(params![id, public, sealed], |r| r.get(0))
+                .optional()?;
+            if generation.is_some() {
+                put_tags(tx, id, tags)?;
+            }
+            Ok(generation)
         })?;
         generation.ok_or(Rv::OBJECT_HANDLE_INVALID)
+    }
+
+    /// The ids of the objects carrying any of `tags`.
+    ///
+    /// # Errors
+    /// CKR_DEVICE_ERROR (logged) when the file cannot be read.
+    pub fn ids_with_tags(&self, tags: &[Tag]) -> Result<Vec<i64>> {
+        self.read("read tags", |conn| {
+            let mut stmt = conn.prepare_cached("SELECT id FROM tags WHERE tag = ?1")?;
+            let mut ids = Vec::new();
+            for tag in tags {
+                let rows = stmt.query_map(params![&tag[..]], |r| r.get(0))?;
+                for id in rows {
+                    ids.push(id?);
+                }
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            Ok(ids)
+        })
     }
 
     /// Delete an object (a missing one is not an error).
@@ -186,6 +236,8 @@ impl TokenStore {
     pub fn delete_object(&self, id: i64) -> Result<()> {
         let mut conn = self.lock_for_write();
         let deleted = write_tx(&mut conn, |tx| {
+            tx.prepare_cached("DELETE FROM tags WHERE id = ?1")?
+                .execute(params![id])?;
             tx.prepare_cached("DELETE FROM objects WHERE id = ?1")?
                 .execute(params![id])
         })
@@ -261,6 +313,7 @@ impl TokenStore {
     pub fn reset(&self, meta: &[(&str, &[u8])]) -> Result<()> {
         let mut conn = self.lock_for_write();
         write_tx(&mut conn, |tx| {
+            tx.prepare_cached("DELETE FROM tags")?.execute([])?;
             tx.prepare_cached("DELETE FROM objects")?.execute([])?;
             tx.prepare_cached("DELETE FROM meta")?.execute([])?;
             let mut insert = tx.prepare_cached(
@@ -305,6 +358,20 @@ impl TokenStore {
         }
         conn
     }
+}
+
+/// A search tag: a keyed hash of one attribute, computed by the token.
+pub type Tag = [u8; 16];
+
+/// Replace the tags of object `id`.
+fn put_tags(tx: &Transaction<'_>, id: i64, tags: &[Tag]) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM tags WHERE id = ?1")?
+        .execute(params![id])?;
+    let mut insert = tx.prepare_cached("INSERT INTO tags (tag, id) VALUES (?1, ?2)")?;
+    for tag in tags {
+        insert.execute(params![&tag[..], id])?;
+    }
+    Ok(())
 }
 
 /// The token files in `dir`, sorted by name: regular files (or links to

@@ -37,6 +37,15 @@ const MIGRATIONS: &[&str] = &[
      -- Covers object_versions(): a scan of small index pages instead of
      -- every record.
      CREATE INDEX objects_versions ON objects (id, generation);",
+    // 2: search tags, so a find reads only the rows that can match. A tag is
+    // a keyed hash of one attribute (the token computes it; the store cannot
+    // read it), so a private object's label is not revealed by its tag.
+    "CREATE TABLE tags (
+         tag BLOB NOT NULL,
+         id  INTEGER NOT NULL
+     );
+     CREATE INDEX tags_by_tag ON tags (tag);
+     CREATE INDEX tags_by_id ON tags (id);",
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`).
@@ -208,10 +217,14 @@ fn configure(conn: &Connection, path: &Path) -> Result<()> {
     // survives a crash or power loss (NORMAL may lose the last commits).
     // secure_delete: freed space (a destroyed object's sealed record) is
     // overwritten with zeros instead of lingering in the file.
-    let settings: [(&str, i64); 3] = [
+    // cache_size: object ids and tags are random, so each insert touches
+    // pages all over the file; with SQLite's default 2 MB cache a 10,000
+    // object token re-reads them on every commit (measured: 10x slower).
+    let settings: [(&str, i64); 4] = [
         ("synchronous", 2), // FULL
         ("secure_delete", 1),
         ("journal_size_limit", JOURNAL_SIZE_LIMIT),
+        ("cache_size", -32 * 1024), // KiB
     ];
     for (name, value) in settings {
         conn.pragma_update(None, name, value)
