@@ -22,10 +22,12 @@
 //!   (see [`ec::backend`]);
 //! - Ed25519: see [`eddsa`] (the measurement is written down there).
 
+pub mod aes;
 pub mod der;
 pub mod digest;
 pub mod ec;
 pub mod eddsa;
+pub mod hmac;
 
 mod table;
 
