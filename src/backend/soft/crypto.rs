@@ -3,16 +3,16 @@
 //! `crate::mechanisms`; here are the checks at C_*Init, the operation
 //! state, and the two-call convention.
 //!
-//! At C_*Init, in this order (SoftHSMv2's, where the spec names no order):
-//! an operation of the kind already active → CKR_OPERATION_ACTIVE; the
-//! mechanism not in the table, or without this capability →
-//! CKR_MECHANISM_INVALID; the key handle unknown or not visible (private
-//! objects are only indexed while the user is logged in) →
-//! CKR_KEY_HANDLE_INVALID; the key's usage attribute (CKA_SIGN ...) false or
-//! absent → CKR_KEY_FUNCTION_NOT_PERMITTED; CKA_ALLOWED_MECHANISMS present,
-//! non-empty and without the mechanism → CKR_MECHANISM_INVALID; the key's
-//! class or type wrong for the mechanism → CKR_KEY_TYPE_INCONSISTENT; then
-//! the mechanism's own checks (CKR_MECHANISM_PARAM_INVALID ...).
+//! At C_*Init, in this order: an operation of the kind already active →
+//! CKR_OPERATION_ACTIVE; the mechanism not in the table, or without this
+//! capability → CKR_MECHANISM_INVALID; the key handle unknown or not
+//! visible (private objects are only indexed while the user is logged in)
+//! → CKR_KEY_HANDLE_INVALID; the key's class or type wrong for the
+//! mechanism → CKR_KEY_TYPE_INCONSISTENT (the spec ranks it above the
+//! next); the key's usage attribute (CKA_SIGN ...) false or absent →
+//! CKR_KEY_FUNCTION_NOT_PERMITTED; CKA_ALLOWED_MECHANISMS present, non-empty
+//! and without the mechanism → CKR_MECHANISM_INVALID; then the mechanism's
+//! own checks (CKR_MECHANISM_PARAM_INVALID, CKR_CURVE_NOT_SUPPORTED ...).
 //!
 //! An operation ends when a call finishes it or fails, but not on
 //! CKR_BUFFER_TOO_SMALL nor on a length query (NULL output buffer): the
@@ -80,15 +80,6 @@ fn with_key<T>(
     })?;
     let attrs = object.attrs();
     let class = attrs.class();
-    if !matches!(class, CKO_SECRET_KEY | CKO_PUBLIC_KEY | CKO_PRIVATE_KEY) {
-        return Err(Rv::KEY_TYPE_INCONSISTENT);
-    }
-    if !attrs.flag(usage.attribute(), false) {
-        return Err(Rv::KEY_FUNCTION_NOT_PERMITTED);
-    }
-    if !mechanism_allowed(&attrs, mechanism.kind) {
-        return Err(Rv::MECHANISM_INVALID);
-    }
     let key_type = attrs.key_type().ok_or(Rv::KEY_TYPE_INCONSISTENT)?;
     let class_ok = if is_secret_type(key_type) {
         class == CKO_SECRET_KEY
@@ -97,6 +88,12 @@ fn with_key<T>(
     };
     if !class_ok || !key_types.contains(&key_type) {
         return Err(Rv::KEY_TYPE_INCONSISTENT);
+    }
+    if !attrs.flag(usage.attribute(), false) {
+        return Err(Rv::KEY_FUNCTION_NOT_PERMITTED);
+    }
+    if !mechanism_allowed(&attrs, mechanism.kind) {
+        return Err(Rv::MECHANISM_INVALID);
     }
     start(&attrs)
 }
@@ -430,6 +427,30 @@ impl SoftSession {
         let n = op.finish(buf)?;
         out.written(n);
         Ok(())
+    }
+}
+
+impl SoftSession {
+    /// C_SessionCancel (3.0 §5.6) for the cryptographic operations named in
+    /// `flags` (CKF_ENCRYPT, CKF_DECRYPT, CKF_DIGEST, CKF_SIGN, CKF_VERIFY);
+    /// cancelling an operation that is not active is not an error.
+    pub(super) fn crypto_cancel(&self, flags: CK_FLAGS) {
+        let mut ops = self.operations();
+        if flags & CKF_ENCRYPT != 0 {
+            ops.encrypt = None;
+        }
+        if flags & CKF_DECRYPT != 0 {
+            ops.decrypt = None;
+        }
+        if flags & CKF_DIGEST != 0 {
+            ops.digest = None;
+        }
+        if flags & CKF_SIGN != 0 {
+            ops.sign = None;
+        }
+        if flags & CKF_VERIFY != 0 {
+            ops.verify = None;
+        }
     }
 }
 

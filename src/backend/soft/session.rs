@@ -194,6 +194,14 @@ impl Session for SoftSession {
 
     // Cryptographic operations: `crypto.rs` and `keygen.rs`.
 
+    fn session_cancel(&self, flags: CK_FLAGS) -> Result<()> {
+        self.crypto_cancel(flags);
+        if flags & CKF_FIND_OBJECTS != 0 {
+            *self.find.lock() = None;
+        }
+        Ok(())
+    }
+
     fn digest_init(&self, mechanism: &Mechanism) -> Result<()> {
         self.crypto_digest_init(mechanism)
     }
