@@ -235,6 +235,30 @@ mod tests {
         assert_eq!(mac(&SHA512_HMAC, &key, &[data]).expect("macs"), want512);
     }
 
+    /// The checks the secret-key generators make before the policy.
+    #[test]
+    fn key_gen_template_checks() {
+        use crate::backend::Attr;
+        let gen = |g: &SecretKeyGen, t: &[Attr]| {
+            g.generate(&MechParam::None, t, Actor::default()).map(drop)
+        };
+        assert_eq!(gen(&AES_KEY_GEN, &[]), Err(Rv::TEMPLATE_INCOMPLETE));
+        let len = |n: CK_ULONG| [Attr::ulong(CKA_VALUE_LEN, n)];
+        assert_eq!(gen(&AES_KEY_GEN, &len(20)), Err(Rv::KEY_SIZE_RANGE));
+        assert_eq!(
+            gen(&GENERIC_SECRET_KEY_GEN, &len(0)),
+            Err(Rv::KEY_SIZE_RANGE)
+        );
+        assert_eq!(
+            gen(&GENERIC_SECRET_KEY_GEN, &len(513)),
+            Err(Rv::KEY_SIZE_RANGE)
+        );
+        assert_eq!(
+            gen(&AES_KEY_GEN, &[Attr::new(CKA_VALUE_LEN, &[32])]),
+            Err(Rv::ATTRIBUTE_VALUE_INVALID)
+        );
+    }
+
     #[test]
     fn key_length_bounds() {
         assert!(matches!(
