@@ -329,6 +329,20 @@ impl Curve {
     }
 }
 
+/// Check an EC key object's values the way C_SignInit / C_VerifyInit will
+/// parse them (for C_CreateObject).
+///
+/// # Errors
+/// CKR_DOMAIN_PARAMS_INVALID, CKR_CURVE_NOT_SUPPORTED, CKR_KEY_SIZE_RANGE
+/// (bad scalar), CKR_PUBLIC_KEY_INVALID (point not on the curve).
+pub fn check_key(key: &Attributes) -> Result<()> {
+    let curve = Curve::of_key(key)?;
+    match key.class() {
+        CKO_PRIVATE_KEY => curve.signing_key(key).map(drop),
+        _ => curve.verifying_key(key).map(drop),
+    }
+}
+
 /// A parsed private key, held for one operation. aws-lc frees its EC_KEY
 /// with OPENSSL_free, which cleanses the memory; k256's SecretKey zeroizes
 /// itself on drop.

@@ -247,3 +247,26 @@ fn key_pair_gen_template_checks() {
         Err(Rv::MECHANISM_PARAM_INVALID)
     );
 }
+
+#[test]
+fn check_key_for_import() {
+    use crate::mechanisms::check_key as check;
+    let (public, private) = pair(CurveId::Secp256k1);
+    assert_eq!(check(&public), Ok(()));
+    assert_eq!(check(&private), Ok(()));
+    let p = params(CurveId::P384);
+    let zero = key(CKK_EC, &[(CKA_EC_PARAMS, &p)], Some(&[0u8; 48]));
+    assert_eq!(check(&zero), Err(Rv::ATTRIBUTE_VALUE_INVALID));
+    let off = key(
+        CKK_EC,
+        &[(CKA_EC_PARAMS, &p), (CKA_EC_POINT, &[4u8; 97])],
+        None,
+    );
+    assert_eq!(check(&off), Err(Rv::ATTRIBUTE_VALUE_INVALID));
+    let brainpool = der::tlv(
+        der::OID,
+        &[0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07],
+    );
+    let other = key(CKK_EC, &[(CKA_EC_PARAMS, &brainpool)], Some(&[1u8; 32]));
+    assert_eq!(check(&other), Err(Rv::CURVE_NOT_SUPPORTED));
+}

@@ -308,6 +308,35 @@ pub fn key_value(key: &Attributes, kind: CK_ATTRIBUTE_TYPE) -> Result<SecretByte
     }
 }
 
+/// Check a key object's values the way the mechanisms will parse them at
+/// C_*Init, so that C_CreateObject (the attribute policy) can refuse a key
+/// no mechanism could use. Key types no mechanism here uses pass.
+///
+/// # Errors
+/// CKR_ATTRIBUTE_VALUE_INVALID for a malformed value (wrong length, scalar
+/// out of range, point not on the curve); CKR_CURVE_NOT_SUPPORTED;
+/// CKR_DOMAIN_PARAMS_INVALID (CKA_EC_PARAMS not DER); CKR_GENERAL_ERROR
+/// when a required attribute is missing.
+pub fn check_key(key: &Attributes) -> Result<()> {
+    let result = match (key.class(), key.key_type()) {
+        (CKO_PRIVATE_KEY | CKO_PUBLIC_KEY, Some(CKK_EC)) => ec::check_key(key),
+        (CKO_PRIVATE_KEY | CKO_PUBLIC_KEY, Some(CKK_EC_EDWARDS)) => eddsa::check_key(key),
+        (CKO_SECRET_KEY, Some(CKK_AES)) => match key_value(key, CKA_VALUE)?.len() {
+            16 | 24 | 32 => Ok(()),
+            _ => Err(Rv::KEY_SIZE_RANGE),
+        },
+        (CKO_SECRET_KEY, Some(CKK_GENERIC_SECRET)) => match key_value(key, CKA_VALUE)?.len() {
+            0 => Err(Rv::KEY_SIZE_RANGE),
+            _ => Ok(()),
+        },
+        _ => Ok(()),
+    };
+    result.map_err(|rv| match rv {
+        Rv::KEY_SIZE_RANGE | Rv::PUBLIC_KEY_INVALID => Rv::ATTRIBUTE_VALUE_INVALID,
+        other => other,
+    })
+}
+
 /// The mechanism must have no parameter.
 ///
 /// # Errors
