@@ -381,3 +381,56 @@ fn hmac_and_aes() {
         b"seventeen bytes!!"
     );
 }
+
+/// Two key pairs agree on a secret through CKM_ECDH1_DERIVE; the derived
+/// AES keys encrypt and decrypt for each other.
+#[test]
+#[ignore = "needs the store and attribute-policy branches merged (token init)"]
+fn ecdh_derive_agrees() {
+    use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
+    let s = session();
+    let derive_pair = |extra: &[Attribute]| {
+        let mut private = vec![Attribute::Derive(true)];
+        private.extend_from_slice(extra);
+        pair(&s, &Mechanism::EccKeyPairGen, P256, &private)
+    };
+    let (pub_a, priv_a) = derive_pair(&[]);
+    let (pub_b, priv_b) = derive_pair(&[]);
+    let template = [
+        Attribute::Token(false),
+        Attribute::Class(ObjectClass::SECRET_KEY),
+        Attribute::KeyType(KeyType::AES),
+        Attribute::ValueLen(16.into()),
+        Attribute::Encrypt(true),
+        Attribute::Decrypt(true),
+    ];
+    let point_b = ec_point(&s, pub_b);
+    let point_a = ec_point(&s, pub_a);
+    let ka = s
+        .derive_key(
+            &Mechanism::Ecdh1Derive(Ecdh1DeriveParams::new(EcKdf::null(), &point_b)),
+            priv_a,
+            &template,
+        )
+        .expect("A derives");
+    let kb = s
+        .derive_key(
+            &Mechanism::Ecdh1Derive(Ecdh1DeriveParams::new(EcKdf::null(), &point_a)),
+            priv_b,
+            &template,
+        )
+        .expect("B derives");
+    let cbc = Mechanism::AesCbcPad([1u8; 16]);
+    let ct = s.encrypt(&cbc, ka, b"agreed").expect("encrypts");
+    assert_eq!(s.decrypt(&cbc, kb, &ct).expect("decrypts"), b"agreed");
+    // A key without CKA_DERIVE cannot derive.
+    let (_, no_derive) = pair(&s, &Mechanism::EccKeyPairGen, P256, &[]);
+    let err = s
+        .derive_key(
+            &Mechanism::Ecdh1Derive(Ecdh1DeriveParams::new(EcKdf::null(), &point_a)),
+            no_derive,
+            &template,
+        )
+        .unwrap_err();
+    assert_eq!(rv(err), RvError::KeyFunctionNotPermitted);
+}

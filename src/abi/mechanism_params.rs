@@ -32,6 +32,19 @@ pub unsafe fn decode(kind: CK_MECHANISM_TYPE, p: *const u8, len: CK_ULONG) -> Re
                 context,
             })
         }
+        CKM_ECDH1_DERIVE | CKM_ECDH1_COFACTOR_DERIVE => {
+            // SAFETY: forwarded contract; the length is checked first.
+            let s = unsafe { read::<CK_ECDH1_DERIVE_PARAMS>(p, len) }?;
+            // SAFETY: both buffers are valid for their lengths by the contract.
+            let shared_data = unsafe { inner(s.pSharedData, s.ulSharedDataLen) }?;
+            // SAFETY: as above.
+            let public_data = unsafe { inner(s.pPublicData, s.ulPublicDataLen) }?;
+            Ok(MechParam::Ecdh {
+                kdf: s.kdf,
+                shared_data,
+                public_data,
+            })
+        }
         // PKCS#11 2.40's layout, without ulIvBits, still sent by clients
         // built against older headers (SoftHSMv2's among them).
         CKM_AES_GCM if len as usize == size_of::<Gcm240>() => {

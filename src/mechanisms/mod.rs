@@ -6,7 +6,7 @@
 //! - [`TABLE`] lists every mechanism once: its CKM_ code, name, honest
 //!   CK_MECHANISM_INFO and [`Ops`], a struct of `&'static dyn` capability
 //!   objects ([`Digest`], [`Sign`], [`Verify`], [`Encrypt`], [`Decrypt`],
-//!   [`KeyGen`], [`KeyPairGen`]). A capability the row lacks is `None`, and a
+//!   [`KeyGen`], [`KeyPairGen`], [`Derive`]). A capability the row lacks is `None`, and a
 //!   unit test keeps the CKF_ flags and the capabilities equal.
 //! - A capability's `start` builds one operation object (`SignOp`,
 //!   `DigestOp` ...) from the parameter and the key's attributes: the key is
@@ -26,6 +26,7 @@ pub mod aes;
 pub mod der;
 pub mod digest;
 pub mod ec;
+pub mod ecdh;
 pub mod eddsa;
 pub mod hmac;
 
@@ -60,6 +61,7 @@ pub struct Ops {
     pub decrypt: Option<&'static dyn Decrypt>,
     pub key_gen: Option<&'static dyn KeyGen>,
     pub key_pair_gen: Option<&'static dyn KeyPairGen>,
+    pub derive: Option<&'static dyn Derive>,
 }
 
 impl Ops {
@@ -72,6 +74,7 @@ impl Ops {
         decrypt: None,
         key_gen: None,
         key_pair_gen: None,
+        derive: None,
     };
 }
 
@@ -179,6 +182,29 @@ pub trait KeyPairGen: Sync {
         private: &Template,
         actor: Actor,
     ) -> Result<(Attributes, Attributes)>;
+}
+
+/// C_DeriveKey.
+pub trait Derive: Sync {
+    /// The key types of the base key.
+    fn key_types(&self) -> &'static [CK_KEY_TYPE];
+
+    /// The attributes of the derived key: `object::policy::for_new_key`'s
+    /// answer for `template` (origin `Derived`, from `base`'s
+    /// CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE), completed with the
+    /// value. `base` passed the common checks (class, type, CKA_DERIVE,
+    /// allowed mechanisms).
+    ///
+    /// # Errors
+    /// CKR_MECHANISM_PARAM_INVALID; CKR_TEMPLATE_INCOMPLETE,
+    /// CKR_TEMPLATE_INCONSISTENT and the policy's template errors.
+    fn derive(
+        &self,
+        param: &MechParam,
+        base: &Attributes,
+        template: &Template,
+        actor: Actor,
+    ) -> Result<Attributes>;
 }
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 
 use cryptoki_sys::*;
 
-use crate::mechanisms::{aes, digest, ec, eddsa, hmac, info, MechanismEntry, Ops};
+use crate::mechanisms::{aes, digest, ec, ecdh, eddsa, hmac, info, MechanismEntry, Ops};
 
 /// CKF_ flags describing the EC support of the EC and EdDSA rows: prime
 /// fields, named curves by OID or by name, uncompressed points.
@@ -135,6 +135,24 @@ pub static TABLE: &[MechanismEntry] = &[
         EC_FLAGS,
         ec::ECDSA_SHA512
     ),
+    MechanismEntry {
+        kind: CKM_ECDH1_DERIVE,
+        name: "CKM_ECDH1_DERIVE",
+        info: info(256, 521, CKF_DERIVE | EC_FLAGS),
+        ops: Ops {
+            derive: Some(&ecdh::ECDH1_DERIVE),
+            ..Ops::NONE
+        },
+    },
+    MechanismEntry {
+        kind: CKM_ECDH1_COFACTOR_DERIVE,
+        name: "CKM_ECDH1_COFACTOR_DERIVE",
+        info: info(256, 521, CKF_DERIVE | EC_FLAGS),
+        ops: Ops {
+            derive: Some(&ecdh::ECDH1_COFACTOR_DERIVE),
+            ..Ops::NONE
+        },
+    },
     // EdDSA: Ed25519.
     MechanismEntry {
         kind: CKM_EC_EDWARDS_KEY_PAIR_GEN,
@@ -243,6 +261,7 @@ mod tests {
                 (CKF_DECRYPT, o.decrypt.is_some()),
                 (CKF_GENERATE, o.key_gen.is_some()),
                 (CKF_GENERATE_KEY_PAIR, o.key_pair_gen.is_some()),
+                (CKF_DERIVE, o.derive.is_some()),
             ];
             for (flag, has) in pairs {
                 assert_eq!(f & flag != 0, has, "{}: flag {flag:#x}", e.name);

@@ -47,11 +47,12 @@ struct Active<T: ?Sized> {
 
 /// What a key is used for, and the attribute that permits it.
 #[derive(Clone, Copy)]
-enum Usage {
+pub(super) enum Usage {
     Sign,
     Verify,
     Encrypt,
     Decrypt,
+    Derive,
 }
 
 impl Usage {
@@ -61,13 +62,14 @@ impl Usage {
             Usage::Verify => CKA_VERIFY,
             Usage::Encrypt => CKA_ENCRYPT,
             Usage::Decrypt => CKA_DECRYPT,
+            Usage::Derive => CKA_DERIVE,
         }
     }
 
     /// The class an asymmetric key must have for this use.
     fn asymmetric_class(self) -> CK_OBJECT_CLASS {
         match self {
-            Usage::Sign | Usage::Decrypt => CKO_PRIVATE_KEY,
+            Usage::Sign | Usage::Decrypt | Usage::Derive => CKO_PRIVATE_KEY,
             Usage::Verify | Usage::Encrypt => CKO_PUBLIC_KEY,
         }
     }
@@ -83,6 +85,23 @@ fn with_key<T: ?Sized>(
     key_types: &[CK_KEY_TYPE],
     start: impl FnOnce(&Attributes) -> Result<Box<T>>,
 ) -> Result<Active<T>> {
+    use_key(session, mechanism, handle, usage, key_types, |attrs| {
+        Ok(Active {
+            private: attrs.is_private(),
+            op: start(attrs)?,
+        })
+    })
+}
+
+/// Run `f` on the key behind `handle` once every common check passed.
+pub(super) fn use_key<R>(
+    session: &SoftSession,
+    mechanism: &Mechanism,
+    handle: CK_OBJECT_HANDLE,
+    usage: Usage,
+    key_types: &[CK_KEY_TYPE],
+    f: impl FnOnce(&Attributes) -> Result<R>,
+) -> Result<R> {
     let object = session.token().object(handle).map_err(|rv| match rv {
         Rv::OBJECT_HANDLE_INVALID => Rv::KEY_HANDLE_INVALID,
         other => other,
@@ -104,10 +123,7 @@ fn with_key<T: ?Sized>(
     if !mechanism_allowed(&attrs, mechanism.kind) {
         return Err(Rv::MECHANISM_INVALID);
     }
-    Ok(Active {
-        private: attrs.is_private(),
-        op: start(&attrs)?,
-    })
+    f(&attrs)
 }
 
 /// Whether CKA_ALLOWED_MECHANISMS (an array of CK_MECHANISM_TYPE in native
@@ -242,7 +258,7 @@ fn update_into<T: ?Sized>(
 }
 
 /// The mechanism's capability `pick` selects, or CKR_MECHANISM_INVALID.
-fn capability<C: ?Sized + 'static>(
+pub(super) fn capability<C: ?Sized + 'static>(
     mechanism: &Mechanism,
     pick: impl FnOnce(&mechanisms::Ops) -> Option<&'static C>,
 ) -> Result<&'static C> {

@@ -299,6 +299,15 @@ impl Session for SoftSession {
         self.crypto_generate_key_pair(mechanism, public, private)
     }
 
+    fn derive_key(
+        &self,
+        mechanism: &Mechanism,
+        base_key: CK_OBJECT_HANDLE,
+        template: &Template,
+    ) -> Result<CK_OBJECT_HANDLE> {
+        self.crypto_derive_key(mechanism, base_key, template)
+    }
+
     /// ProzHSM draws from the OS CSPRNG, which takes no seed.
     fn seed_random(&self, _seed: &[u8]) -> Result<()> {
         Err(Rv::RANDOM_SEED_NOT_SUPPORTED)
