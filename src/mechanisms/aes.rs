@@ -1,6 +1,6 @@
 //! AES (PKCS#11 3.0 Current Mechanisms §2.9–2.12) through aws-lc-rs:
-//! CKM_AES_ECB, CKM_AES_CBC, CKM_AES_CBC_PAD and CKM_AES_GCM, single- and
-//! multi-part. Key generation (CKM_AES_KEY_GEN) is in `hmac.rs` with the
+//! CKM_AES_ECB, CKM_AES_CBC, CKM_AES_CBC_PAD, CKM_AES_CTR and CKM_AES_GCM,
+//! single- and multi-part (CMAC is in `cmac.rs`). Key generation (CKM_AES_KEY_GEN) is in `hmac.rs` with the
 //! other secret-key generators.
 //!
 //! - ECB and CBC take whole blocks: a total length that is not a multiple of
@@ -400,6 +400,131 @@ impl CipherOp for GcmOp {
                 .copy_from_slice(plain);
             Ok(n)
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// CTR.
+
+/// CKM_AES_CTR. The parameter is CK_AES_CTR_PARAMS (ulCounterBits, then the
+/// 16-byte initial counter block); the low ulCounterBits bits of the block
+/// count, and input that would make them wrap is CKR_DATA_LEN_RANGE (the
+/// spec forbids reusing a counter value). Encryption and decryption are the
+/// same operation.
+pub struct AesCtr;
+
+pub static AES_CTR: AesCtr = AesCtr;
+
+impl AesCtr {
+    fn start(&self, param: &MechParam, key: &Attributes) -> Result<Box<dyn CipherOp>> {
+        const ULONG: usize = std::mem::size_of::<CK_ULONG>();
+        let MechParam::Bytes(p) = param else {
+            return Err(Rv::MECHANISM_PARAM_INVALID);
+        };
+        if p.len() != ULONG + BLOCK {
+            return Err(Rv::MECHANISM_PARAM_INVALID);
+        }
+        let mut bits = [0u8; ULONG];
+        bits.copy_from_slice(&p[..ULONG]);
+        let bits = CK_ULONG::from_ne_bytes(bits);
+        if !(1..=128).contains(&bits) {
+            return Err(Rv::MECHANISM_PARAM_INVALID);
+        }
+        let mut counter = [0u8; BLOCK];
+        counter.copy_from_slice(&p[ULONG..]);
+        let mask = if bits == 128 {
+            u128::MAX
+        } else {
+            (1u128 << bits) - 1
+        };
+        // Counter values left: from the initial one to the mask, inclusive.
+        let left =
+            Some(mask - (u128::from_be_bytes(counter) & mask)).and_then(|n| n.checked_add(1));
+        let key = EncryptingKey::ecb(unbound(key)?).map_err(|_| Rv::KEY_SIZE_RANGE)?;
+        Ok(Box::new(CtrOp {
+            key,
+            counter,
+            mask,
+            left,
+            keystream: Zeroizing::new([0u8; BLOCK]),
+            used: BLOCK,
+        }))
+    }
+}
+
+impl Encrypt for AesCtr {
+    fn key_types(&self) -> &'static [CK_KEY_TYPE] {
+        AES_KEYS
+    }
+
+    fn start(&self, param: &MechParam, key: &Attributes) -> Result<Box<dyn CipherOp>> {
+        AesCtr::start(self, param, key)
+    }
+}
+
+impl Decrypt for AesCtr {
+    fn key_types(&self) -> &'static [CK_KEY_TYPE] {
+        AES_KEYS
+    }
+
+    fn start(&self, param: &MechParam, key: &Attributes) -> Result<Box<dyn CipherOp>> {
+        AesCtr::start(self, param, key)
+    }
+}
+
+struct CtrOp {
+    key: EncryptingKey,
+    /// The next counter block.
+    counter: [u8; BLOCK],
+    mask: u128,
+    /// Counter values not yet used (None: 2^128, more than any input).
+    left: Option<u128>,
+    keystream: Zeroizing<[u8; BLOCK]>,
+    /// Bytes of `keystream` already used.
+    used: usize,
+}
+
+impl CtrOp {
+    /// The next keystream block.
+    fn next_block(&mut self) -> Result<()> {
+        if let Some(left) = self.left.as_mut() {
+            *left = left.checked_sub(1).ok_or(Rv::DATA_LEN_RANGE)?;
+        }
+        self.keystream.copy_from_slice(&self.counter);
+        self.key
+            .less_safe_encrypt(&mut self.keystream[..], EncryptionContext::None)
+            .map_err(|_| Rv::FUNCTION_FAILED)?;
+        let value = u128::from_be_bytes(self.counter);
+        let next = (value & !self.mask) | (value.wrapping_add(1) & self.mask);
+        self.counter = next.to_be_bytes();
+        self.used = 0;
+        Ok(())
+    }
+}
+
+impl CipherOp for CtrOp {
+    fn update_len(&self, input_len: usize) -> usize {
+        input_len
+    }
+
+    fn update(&mut self, input: &[u8], out: &mut [u8]) -> Result<usize> {
+        let out = out.get_mut(..input.len()).ok_or(Rv::GENERAL_ERROR)?;
+        for (o, i) in out.iter_mut().zip(input) {
+            if self.used == BLOCK {
+                self.next_block()?;
+            }
+            *o = i ^ self.keystream[self.used];
+            self.used += 1;
+        }
+        Ok(input.len())
+    }
+
+    fn final_len(&self) -> usize {
+        0
+    }
+
+    fn finish(self: Box<Self>, _out: &mut [u8]) -> Result<usize> {
+        Ok(0)
     }
 }
 

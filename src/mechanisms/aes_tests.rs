@@ -178,3 +178,48 @@ fn gcm_aad_and_params() {
     let op = Decrypt::start(&AES_GCM, &with_aad, &key).expect("init");
     assert_eq!(oneshot(op, &ct[..15]), Err(Rv::ENCRYPTED_DATA_LEN_RANGE));
 }
+
+fn ctr_param(bits: CK_ULONG, counter: &[u8]) -> MechParam {
+    let mut p = bits.to_ne_bytes().to_vec();
+    p.extend_from_slice(counter);
+    MechParam::Bytes(p)
+}
+
+/// SP 800-38A F.5.1, CTR-AES128.
+#[test]
+fn sp800_38a_ctr() {
+    let key = aes_key(&hex(KEY128));
+    let param = ctr_param(128, &hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"));
+    let plain = hex(PLAIN);
+    let want = hex("874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff");
+    let op = Encrypt::start(&AES_CTR, &param, &key).expect("init");
+    assert_eq!(
+        multipart(op, &[&plain[..5], &plain[5..21], &plain[21..]]).expect("encrypts"),
+        want
+    );
+    let op = Decrypt::start(&AES_CTR, &param, &key).expect("init");
+    assert_eq!(oneshot(op, &want).expect("decrypts"), plain);
+}
+
+#[test]
+fn ctr_counter_does_not_wrap() {
+    let key = aes_key(&[5u8; 16]);
+    // 2 counter bits starting at 2: two blocks (2, 3) before the wrap.
+    let mut counter = [0u8; 16];
+    counter[15] = 2;
+    let param = ctr_param(2, &counter);
+    let op = Encrypt::start(&AES_CTR, &param, &key).expect("init");
+    assert_eq!(oneshot(op, &[0u8; 32]).map(|v| v.len()), Ok(32));
+    let op = Encrypt::start(&AES_CTR, &param, &key).expect("init");
+    assert_eq!(oneshot(op, &[0u8; 33]), Err(Rv::DATA_LEN_RANGE));
+    for bad in [
+        ctr_param(0, &counter),
+        ctr_param(129, &counter),
+        MechParam::Bytes(vec![0; 16]),
+    ] {
+        assert!(matches!(
+            Encrypt::start(&AES_CTR, &bad, &key),
+            Err(Rv::MECHANISM_PARAM_INVALID)
+        ));
+    }
+}

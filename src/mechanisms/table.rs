@@ -7,7 +7,7 @@
 
 use cryptoki_sys::*;
 
-use crate::mechanisms::{aes, digest, ec, ecdh, eddsa, hmac, info, MechanismEntry, Ops};
+use crate::mechanisms::{aes, cmac, digest, ec, ecdh, eddsa, hmac, info, MechanismEntry, Ops};
 
 /// CKF_ flags describing the EC support of the EC and EdDSA rows: prime
 /// fields, named curves by OID or by name, uncompressed points.
@@ -230,7 +230,17 @@ pub static TABLE: &[MechanismEntry] = &[
     cipher_row!(CKM_AES_ECB, "CKM_AES_ECB", aes::AES_ECB),
     cipher_row!(CKM_AES_CBC, "CKM_AES_CBC", aes::AES_CBC),
     cipher_row!(CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD", aes::AES_CBC_PAD),
+    cipher_row!(CKM_AES_CTR, "CKM_AES_CTR", aes::AES_CTR),
     cipher_row!(CKM_AES_GCM, "CKM_AES_GCM", aes::AES_GCM),
+    sign_row!(CKM_AES_CMAC, "CKM_AES_CMAC", 16, 32, 0, cmac::AES_CMAC),
+    sign_row!(
+        CKM_AES_CMAC_GENERAL,
+        "CKM_AES_CMAC_GENERAL",
+        16,
+        32,
+        0,
+        cmac::AES_CMAC_GENERAL
+    ),
 ];
 
 #[cfg(test)]
