@@ -75,22 +75,18 @@ pub fn initialize(args: InitArgs) -> Result<()> {
         // The parent's state, inherited through fork(): its SQLite handles
         // and sessions must not be touched (not even closed) in the child.
         std::mem::forget(lib);
-        crate::secure::seal::reset_after_fork();
+        crate::secure::reset_after_fork();
     }
     let config = Config::load().map_err(|e| {
         eprintln!("prozhsm: configuration: {e}");
         Rv::GENERAL_ERROR
     })?;
     crate::logging::init(config.log_level, config.log_target);
+    config.log_summary();
     config.ensure_token_dir().map_err(|e| {
         log::error!("token directory: {e}");
         Rv::GENERAL_ERROR
     })?;
-    log::info!(
-        "initialized: token directory {}, policy profile {:?}",
-        config.token_dir.display(),
-        config.profile
-    );
     let config = Arc::new(config);
     let soft = SoftProvider::new(config.clone());
     *state = Some(Arc::new(Library {

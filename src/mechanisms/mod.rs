@@ -328,7 +328,7 @@ pub trait CipherOp: Send {
 /// requires it, so this is a token bug, logged).
 pub fn key_value(key: &Attributes, kind: CK_ATTRIBUTE_TYPE) -> Result<SecretBytes> {
     match key.get(kind) {
-        Some(AttrValue::Secret(s)) => Ok(s.unseal()),
+        Some(AttrValue::Secret(s)) => s.unseal(),
         Some(AttrValue::Plain(v)) => Ok(SecretBytes::from_slice(v)),
         None => {
             log::error!("key without attribute {kind:#x}");

@@ -10,7 +10,7 @@ use crate::error::{Result, Rv};
 
 /// Append one attribute to `out`.
 pub fn put(out: &mut Vec<u8>, kind: CK_ATTRIBUTE_TYPE, value: &[u8]) {
-    out.extend_from_slice(&(kind as u64).to_le_bytes());
+    out.extend_from_slice(&kind.to_le_bytes());
     out.extend_from_slice(&(value.len() as u32).to_le_bytes());
     out.extend_from_slice(value);
 }

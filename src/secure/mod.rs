@@ -1,17 +1,28 @@
 //! Secret memory, sealing and PIN-derived keys.
 //!
 //! - [`SecretBytes`]: a buffer for key material: locked in memory, excluded
-//!   from core dumps, wiped on drop, never `Clone`, redacted in `Debug`.
+//!   from core dumps, wiped in a forked child and on drop, never `Clone`,
+//!   redacted in `Debug`. Served by a small slab allocator over locked pages
+//!   (`arena`), or a dedicated mapping for secrets larger than a page.
 //! - [`Sealed`]: a key value at rest in memory, AES-256-GCM under the
 //!   per-process master key; unsealed into a `SecretBytes` only for the
 //!   duration of an operation.
 //! - [`aead`]: authenticated encryption of store records under a token key.
 //! - [`pin`]: PIN-derived keys (Argon2id) and constant-time comparison.
+//! - [`lock_status`]: whether secret pages are locked (for C_GetInfo, the log
+//!   and the README's troubleshooting).
+//!
+//! After `fork()` a child gets a new master key and, where the kernel has
+//! `MADV_WIPEONFORK`, zeroed secret pages: nothing of the parent's keys is
+//! usable there (see `fork` and [`seal::reset_after_fork`]).
 
 pub mod aead;
+mod arena;
+mod fork;
 pub mod memory;
 pub mod pin;
 pub mod seal;
 
+pub use arena::lock_status;
 pub use memory::SecretBytes;
-pub use seal::Sealed;
+pub use seal::{reset_after_fork, Sealed};

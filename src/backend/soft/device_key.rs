@@ -37,7 +37,7 @@ impl DeviceKey {
         let sealed = self
             .key
             .get_or_try_init(|| self.load_or_create().map(|k| Sealed::seal(k.as_slice())))?;
-        Ok(sealed.unseal())
+        sealed.unseal()
     }
 
     fn load_or_create(&self) -> Result<SecretBytes> {

@@ -197,3 +197,40 @@ impl SlotBackend for SoftSlot {
         Ok(Arc::new(SoftSession::new(handle, rw, token)))
     }
 }
+
+/// Delete the token files whose token label is `label` (softhsm2-util's
+/// --delete-token). Returns the files removed.
+///
+/// # Errors
+/// CKR_GENERAL_ERROR when the token directory cannot be read or a file
+/// cannot be removed; CKR_TOKEN_NOT_PRESENT when no token has that label.
+pub fn delete_token(config: &Config, label: &str) -> Result<Vec<PathBuf>> {
+    let wanted: [u8; 32] = padded(label.as_bytes());
+    let mut removed = Vec::new();
+    for file in store::token_files(&config.token_dir)? {
+        let matches = TokenStore::open(&file, false)
+            .and_then(|s| s.meta())
+            .map(|m| m.get("label").is_some_and(|l| l.as_slice() == wanted))
+            .unwrap_or(false);
+        if !matches {
+            continue;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = file.clone().into_os_string();
+            path.push(suffix);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    log::error!("{}: {e}", PathBuf::from(&path).display());
+                    return Err(Rv::GENERAL_ERROR);
+                }
+            }
+        }
+        removed.push(file);
+    }
+    if removed.is_empty() {
+        return Err(Rv::TOKEN_NOT_PRESENT);
+    }
+    Ok(removed)
+}

@@ -249,22 +249,21 @@ impl Token {
     /// CKR_SESSION_READ_ONLY for a token object in a read-only session;
     /// CKR_USER_NOT_LOGGED_IN for a private object without the user logged
     /// in; CKR_DEVICE_ERROR when the store fails.
-    pub fn add_object(&self, caller: Caller, attrs: Attributes) -> Result<CK_OBJECT_HANDLE> {
+    pub fn add_object(&self, caller: Caller, mut attrs: Attributes) -> Result<CK_OBJECT_HANDLE> {
         self.check_write(caller, &attrs)?;
-        let (store_id, generation) = if attrs.is_token() {
-            (Some(self.persist_new(&attrs)?), 0)
-        } else {
-            (None, 0)
-        };
+        // One random id names the object: its store row and its
+        // CKA_UNIQUE_ID (PKCS#11 3.0 §4.4.1: unique, assigned by the token).
+        let id = random_id()?;
+        attrs.set_bytes(CKA_UNIQUE_ID, format!("{id:016x}").as_bytes());
+        let token = attrs.is_token();
+        if token {
+            self.persist_new(id, &attrs)?;
+        }
         Ok(self.objects.insert(Object {
             handle: next_handle(),
-            store_id,
-            session: if attrs.is_token() {
-                None
-            } else {
-                Some(caller.session)
-            },
-            generation: AtomicU64::new(generation),
+            store_id: token.then_some(id),
+            session: (!token).then_some(caller.session),
+            generation: AtomicU64::new(0),
             attrs: RwLock::new(attrs),
         }))
     }
@@ -357,28 +356,23 @@ impl Token {
         }
     }
 
-    /// Store a new token object under a fresh random id.
-    fn persist_new(&self, attrs: &Attributes) -> Result<i64> {
+    /// Store a new token object under `id`.
+    fn persist_new(&self, id: i64, attrs: &Attributes) -> Result<()> {
         let key = self.record_key(attrs)?;
-        for _ in 0..4 {
-            let mut raw = [0u8; 8];
-            aead::random(&mut raw)?;
-            // Positive ids only: SQLite rowids are signed.
-            let id = (u64::from_le_bytes(raw) >> 1) as i64;
-            let (public, sealed) = records::encode(self.uuid(), id, attrs, key.as_slice())?;
-            let row = ObjectRow {
-                id,
-                generation: 0,
-                public,
-                sealed,
-            };
-            match self.store().insert_object(&row) {
-                Ok(()) => return Ok(id),
-                // An id collision (2^-63): draw another.
-                Err(Rv::DEVICE_ERROR) if self.store().object(id)?.is_some() => continue,
-                Err(rv) => return Err(rv),
-            }
-        }
-        Err(Rv::DEVICE_ERROR)
+        let (public, sealed) = records::encode(self.uuid(), id, attrs, key.as_slice())?;
+        self.store().insert_object(&ObjectRow {
+            id,
+            generation: 0,
+            public,
+            sealed,
+        })
     }
+}
+
+/// A random positive 63-bit object id (SQLite rowids are signed; a
+/// collision, 2^-63 per pair, fails the insert rather than overwriting).
+fn random_id() -> Result<i64> {
+    let mut raw = [0u8; 8];
+    aead::random(&mut raw)?;
+    Ok((u64::from_le_bytes(raw) >> 1) as i64)
 }

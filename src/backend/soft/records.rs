@@ -58,7 +58,7 @@ pub fn encode(
     for (kind, value) in attrs.iter() {
         match value {
             AttrValue::Plain(v) => codec::put(&mut plain, kind, v),
-            AttrValue::Secret(s) => codec::put(&mut secrets, kind, s.unseal().as_slice()),
+            AttrValue::Secret(s) => codec::put(&mut secrets, kind, s.unseal()?.as_slice()),
         }
     }
     if attrs.is_private() {

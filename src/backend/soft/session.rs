@@ -11,8 +11,9 @@ use crate::backend::soft::crypto::Operations;
 use crate::backend::soft::objects::Caller;
 use crate::backend::soft::token::{Login, Token};
 use crate::backend::{AttrQuery, Mechanism, Output, Session, Template};
+use crate::config::Rule;
 use crate::error::{Result, Rv};
-use crate::object::policy::{self, Actor};
+use crate::object::policy::{self, Actor, Hardening};
 use crate::secure::aead;
 
 /// A session on a software token.
@@ -48,6 +49,13 @@ impl SoftSession {
         Caller {
             session: self.handle,
             rw: self.rw,
+        }
+    }
+
+    /// The key-management hardening of the configured policy profile.
+    pub fn hardening(&self) -> Hardening {
+        Hardening {
+            separate_wrap_and_decrypt: !self.token.config().allows(Rule::WrapWithDecryptKeys),
         }
     }
 
@@ -110,7 +118,7 @@ impl Session for SoftSession {
     }
 
     fn create_object(&self, template: &Template) -> Result<CK_OBJECT_HANDLE> {
-        let attrs = policy::for_create(template, self.actor())?;
+        let attrs = policy::for_create_with(template, self.actor(), &self.hardening())?;
         self.token.add_object(self.caller(), attrs)
     }
 
@@ -120,7 +128,8 @@ impl Session for SoftSession {
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
         let source = self.token.object(object)?;
-        let attrs = policy::for_copy(&source.attrs(), template, self.actor())?;
+        let attrs =
+            policy::for_copy_with(&source.attrs(), template, self.actor(), &self.hardening())?;
         self.token.add_object(self.caller(), attrs)
     }
 
@@ -165,7 +174,8 @@ impl Session for SoftSession {
 
     fn set_attributes(&self, object: CK_OBJECT_HANDLE, template: &Template) -> Result<()> {
         let object = self.token.object(object)?;
-        let attrs = policy::for_set(&object.attrs(), template, self.actor())?;
+        let attrs =
+            policy::for_set_with(&object.attrs(), template, self.actor(), &self.hardening())?;
         self.token.replace_attributes(self.caller(), &object, attrs)
     }
 

@@ -170,7 +170,7 @@ impl Token {
     }
 
     /// The configuration.
-    pub(super) fn config(&self) -> &Config {
+    pub fn config(&self) -> &Config {
         &self.config
     }
 
@@ -185,14 +185,9 @@ impl Token {
     /// CKR_USER_NOT_LOGGED_IN when nobody is logged in.
     pub(super) fn token_key(&self) -> Result<SecretBytes> {
         match &self.state.read().token_key {
-            Some(k) => Ok(k.unseal()),
+            Some(k) => k.unseal(),
             None => Err(Rv::USER_NOT_LOGGED_IN),
         }
-    }
-
-    /// Whether the token's label is `label` (blank-padded).
-    pub fn label(&self) -> [u8; 32] {
-        self.state.read().meta.label
     }
 
     /// C_GetTokenInfo.
