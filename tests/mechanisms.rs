@@ -1,27 +1,17 @@
 //! Cryptographic mechanisms through the C ABI, as a client sees them
 //! (PKCS#11 3.0 §5.8–5.16): the built cdylib loaded with the `cryptoki`
-//! crate, session objects only (CKA_TOKEN = FALSE).
-//!
-//! Needs a working token: C_InitToken, C_Login and C_CreateObject go
-//! through the store and the attribute policy. Until those branches are on
-//! main every test here is ignored *with that reason*; run them with
-//! `cargo build && cargo test --test mechanisms -- --ignored`.
+//! crate, session objects only (CKA_TOKEN = FALSE), on a fresh token.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod common;
 
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
-use cryptoki::session::{Session, UserType};
-use cryptoki::slot::Slot;
-use cryptoki::types::AuthPin;
+use cryptoki::session::Session;
 
-const USER_PIN: &str = "user-pin-1234";
-const SO_PIN: &str = "so-pin-1234";
+use common::Fixture;
 
 const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
@@ -30,60 +20,13 @@ const SECP256K1: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a];
 const ED25519_OID: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
 const ED25519_NAME: &[u8] = b"\x13\x0cedwards25519";
 
-/// The library, initialized once per test process, with a fresh token in
-/// a temporary directory and the user logged in (by a session kept open).
-fn token() -> &'static (Pkcs11, Slot) {
-    static TOKEN: OnceLock<(Pkcs11, Slot)> = OnceLock::new();
-    TOKEN.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir").keep();
-        let tokens = dir.join("tokens");
-        std::fs::create_dir_all(&tokens).expect("token dir");
-        let conf = dir.join("softhsm2.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "directories.tokendir = {}\nlog.level = ERROR\n",
-                tokens.display()
-            ),
-        )
-        .expect("config");
-        std::env::remove_var("PROZHSM_CONF");
-        std::env::set_var("SOFTHSM2_CONF", &conf);
-        let lib = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/debug/libprozhsm.so");
-        let pkcs11 = Pkcs11::new(lib).expect("loads the module (cargo build first)");
-        pkcs11
-            .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-            .expect("C_Initialize");
-        let slot = *pkcs11
-            .get_all_slots()
-            .expect("slots")
-            .last()
-            .expect("a free slot");
-        let so_pin = AuthPin::new(SO_PIN.into());
-        pkcs11
-            .init_token(slot, &so_pin, "mechanisms")
-            .expect("C_InitToken");
-        let slot = pkcs11.get_slots_with_token().expect("slots")[0];
-        let session = pkcs11.open_rw_session(slot).expect("session");
-        session
-            .login(UserType::So, Some(&so_pin))
-            .expect("SO login");
-        session
-            .init_pin(&AuthPin::new(USER_PIN.into()))
-            .expect("C_InitPIN");
-        session.logout().expect("logout");
-        session
-            .login(UserType::User, Some(&AuthPin::new(USER_PIN.into())))
-            .expect("user login");
-        // Closing the application's last session would log out.
-        std::mem::forget(session);
-        (pkcs11, slot)
-    })
-}
-
-fn session() -> Session {
-    let (pkcs11, slot) = token();
-    pkcs11.open_rw_session(*slot).expect("session")
+/// A fresh token and a user session on it. The fixture must outlive the
+/// session.
+fn session() -> (Fixture, Session) {
+    let f = Fixture::new();
+    let slot = f.init_token("mechanisms");
+    let s = f.user_session(slot);
+    (f, s)
 }
 
 fn rv(e: Error) -> RvError {
@@ -110,6 +53,12 @@ fn pair(
         Attribute::Sensitive(true),
         Attribute::Sign(true),
     ];
+    // `extra` overrides: a template must not repeat an attribute.
+    private.retain(|a| {
+        !extra
+            .iter()
+            .any(|e| e.attribute_type() == a.attribute_type())
+    });
     private.extend_from_slice(extra);
     s.generate_key_pair(gen, &public, &private)
         .expect("C_GenerateKeyPair")
@@ -127,10 +76,10 @@ fn ec_point(s: &Session, key: ObjectHandle) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "needs the store and attribute-policy branches merged (token init)"]
 fn mechanism_list_and_info() {
-    let (pkcs11, slot) = token();
-    let list = pkcs11.get_mechanism_list(*slot).expect("list");
+    let f = Fixture::new();
+    let slot = f.init_token("mechanisms");
+    let list = f.p11().get_mechanism_list(slot).expect("list");
     for m in [
         MechanismType::ECDSA,
         MechanismType::ECDSA_SHA256,
@@ -141,17 +90,17 @@ fn mechanism_list_and_info() {
     ] {
         assert!(list.contains(&m), "{m} listed");
     }
-    let info = pkcs11
-        .get_mechanism_info(*slot, MechanismType::ECDSA)
+    let info = f
+        .p11()
+        .get_mechanism_info(slot, MechanismType::ECDSA)
         .expect("info");
     assert!(info.sign() && info.verify() && !info.encrypt());
     assert_eq!((info.min_key_size(), info.max_key_size()), (256, 521));
 }
 
 #[test]
-#[ignore = "needs the store and attribute-policy branches merged (token init)"]
 fn ecdsa_on_every_curve() {
-    let s = session();
+    let (_f, s) = session();
     for params in [P256, P384, P521, SECP256K1] {
         let (public, private) = pair(&s, &Mechanism::EccKeyPairGen, params, &[]);
         let point = ec_point(&s, public);
@@ -184,9 +133,8 @@ fn ecdsa_on_every_curve() {
 }
 
 #[test]
-#[ignore = "needs the store and attribute-policy branches merged (token init)"]
 fn ed25519_both_param_forms() {
-    let s = session();
+    let (_f, s) = session();
     for params in [ED25519_OID, ED25519_NAME] {
         let (public, private) = pair(&s, &Mechanism::EccEdwardsKeyPairGen, params, &[]);
         let point = ec_point(&s, public);
@@ -202,9 +150,8 @@ fn ed25519_both_param_forms() {
 /// An imported key (RFC 6979 A.2.5's P-256 pair) signs, and the vector's
 /// signature verifies with the imported public key.
 #[test]
-#[ignore = "needs the store and attribute-policy branches merged (token init)"]
 fn imported_p256_key() {
-    let s = session();
+    let (_f, s) = session();
     let hex = |h: &str| -> Vec<u8> {
         (0..h.len())
             .step_by(2)
@@ -255,9 +202,8 @@ fn imported_p256_key() {
 }
 
 #[test]
-#[ignore = "needs the store and attribute-policy branches merged (token init)"]
 fn key_usage_is_enforced() {
-    let s = session();
+    let (_f, s) = session();
     let (public, no_sign) = pair(
         &s,
         &Mechanism::EccKeyPairGen,
@@ -308,9 +254,8 @@ fn key_usage_is_enforced() {
 }
 
 #[test]
-#[ignore = "needs the store and attribute-policy branches merged (token init)"]
 fn digest_and_digest_key() {
-    let s = session();
+    let (_f, s) = session();
     let want = [
         0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22,
         0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00,
@@ -334,9 +279,8 @@ fn digest_and_digest_key() {
 }
 
 #[test]
-#[ignore = "needs the store and attribute-policy branches merged (token init)"]
 fn hmac_and_aes() {
-    let s = session();
+    let (_f, s) = session();
     let hmac_key = s
         .generate_key(
             &Mechanism::GenericSecretKeyGen,
@@ -385,10 +329,9 @@ fn hmac_and_aes() {
 /// Two key pairs agree on a secret through CKM_ECDH1_DERIVE; the derived
 /// AES keys encrypt and decrypt for each other.
 #[test]
-#[ignore = "needs the store and attribute-policy branches merged (token init)"]
 fn ecdh_derive_agrees() {
     use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
-    let s = session();
+    let (_f, s) = session();
     let derive_pair = |extra: &[Attribute]| {
         let mut private = vec![Attribute::Derive(true)];
         private.extend_from_slice(extra);
