@@ -32,6 +32,34 @@ pub unsafe fn decode(kind: CK_MECHANISM_TYPE, p: *const u8, len: CK_ULONG) -> Re
                 context,
             })
         }
+        CKM_ECDH1_DERIVE | CKM_ECDH1_COFACTOR_DERIVE => {
+            // SAFETY: forwarded contract; the length is checked first.
+            let s = unsafe { read::<CK_ECDH1_DERIVE_PARAMS>(p, len) }?;
+            // SAFETY: both buffers are valid for their lengths by the contract.
+            let shared_data = unsafe { inner(s.pSharedData, s.ulSharedDataLen) }?;
+            // SAFETY: as above.
+            let public_data = unsafe { inner(s.pPublicData, s.ulPublicDataLen) }?;
+            Ok(MechParam::Ecdh {
+                kdf: s.kdf,
+                shared_data,
+                public_data,
+            })
+        }
+        // PKCS#11 2.40's layout, without ulIvBits, still sent by clients
+        // built against older headers (SoftHSMv2's among them).
+        CKM_AES_GCM if len as usize == size_of::<Gcm240>() => {
+            // SAFETY: forwarded contract; the length was checked.
+            let s = unsafe { read::<Gcm240>(p, len) }?;
+            // SAFETY: IV and AAD are valid for their lengths by the contract.
+            let iv = unsafe { inner(s.pIv, s.ulIvLen) }?;
+            // SAFETY: as above.
+            let aad = unsafe { inner(s.pAAD, s.ulAADLen) }?;
+            Ok(MechParam::Gcm {
+                iv,
+                aad,
+                tag_bits: s.ulTagBits,
+            })
+        }
         CKM_AES_GCM => {
             // SAFETY: forwarded contract; the length is checked first.
             let s = unsafe { read::<CK_GCM_PARAMS>(p, len) }?;
@@ -51,6 +79,18 @@ pub unsafe fn decode(kind: CK_MECHANISM_TYPE, p: *const u8, len: CK_ULONG) -> Re
             Ok(MechParam::Bytes(bytes.to_vec()))
         }
     }
+}
+
+/// CK_GCM_PARAMS as PKCS#11 2.40 defined it.
+#[repr(C)]
+#[derive(Clone, Copy)]
+#[allow(non_snake_case)]
+struct Gcm240 {
+    pIv: *mut CK_BYTE,
+    ulIvLen: CK_ULONG,
+    pAAD: *mut CK_BYTE,
+    ulAADLen: CK_ULONG,
+    ulTagBits: CK_ULONG,
 }
 
 /// Copy a parameter structure out of client memory.

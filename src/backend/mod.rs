@@ -99,6 +99,12 @@ pub enum MechParam {
     /// CK_EDDSA_PARAMS (CKM_EDDSA): Ed25519ph when `prehash`, and the
     /// context data (empty when none was given).
     Eddsa { prehash: bool, context: Vec<u8> },
+    /// CK_ECDH1_DERIVE_PARAMS (CKM_ECDH1_DERIVE, CKM_ECDH1_COFACTOR_DERIVE).
+    Ecdh {
+        kdf: CK_EC_KDF_TYPE,
+        shared_data: Vec<u8>,
+        public_data: Vec<u8>,
+    },
     /// CK_GCM_PARAMS (CKM_AES_GCM, the 3.0 layout with ulIvBits).
     Gcm {
         iv: Vec<u8>,

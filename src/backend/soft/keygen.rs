@@ -1,9 +1,10 @@
-//! C_GenerateKey and C_GenerateKeyPair (PKCS#11 3.0 §5.16): the mechanism
-//! makes the attributes (through the attribute policy), the token stores
-//! them. Both objects of a pair are stored or neither is.
+//! C_GenerateKey, C_GenerateKeyPair and C_DeriveKey (PKCS#11 3.0 §5.16):
+//! the mechanism makes the attributes (through the attribute policy), the
+//! token stores them. Both objects of a pair are stored or neither is.
 
 use cryptoki_sys::*;
 
+use crate::backend::soft::crypto::{capability, use_key, Usage};
 use crate::backend::soft::session::SoftSession;
 use crate::backend::soft::token::Login;
 use crate::backend::{Mechanism, Template};
@@ -55,6 +56,27 @@ impl SoftSession {
                 Err(rv)
             }
         }
+    }
+
+    /// C_DeriveKey: the base key passes the checks of C_*Init with
+    /// CKA_DERIVE as its usage attribute.
+    pub(super) fn crypto_derive_key(
+        &self,
+        mechanism: &Mechanism,
+        base: CK_OBJECT_HANDLE,
+        template: &Template,
+    ) -> Result<CK_OBJECT_HANDLE> {
+        let derive = capability(mechanism, |o| o.derive)?;
+        let attrs = use_key(
+            self,
+            mechanism,
+            base,
+            Usage::Derive,
+            derive.key_types(),
+            |k| derive.derive(&mechanism.param, k, template, self.actor()),
+        )?;
+        self.check_storable(&attrs)?;
+        self.token().add_object(self.caller(), attrs)
     }
 
     /// The rules `Token::add_object` applies, checked ahead so that a pair

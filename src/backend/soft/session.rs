@@ -204,6 +204,14 @@ impl Session for SoftSession {
 
     // Cryptographic operations: `crypto.rs` and `keygen.rs`.
 
+    fn session_cancel(&self, flags: CK_FLAGS) -> Result<()> {
+        self.crypto_cancel(flags);
+        if flags & CKF_FIND_OBJECTS != 0 {
+            *self.find.lock() = None;
+        }
+        Ok(())
+    }
+
     fn digest_init(&self, mechanism: &Mechanism) -> Result<()> {
         self.crypto_digest_init(mechanism)
     }
@@ -299,6 +307,15 @@ impl Session for SoftSession {
         private: &Template,
     ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)> {
         self.crypto_generate_key_pair(mechanism, public, private)
+    }
+
+    fn derive_key(
+        &self,
+        mechanism: &Mechanism,
+        base_key: CK_OBJECT_HANDLE,
+        template: &Template,
+    ) -> Result<CK_OBJECT_HANDLE> {
+        self.crypto_derive_key(mechanism, base_key, template)
     }
 
     /// ProzHSM draws from the OS CSPRNG, which takes no seed.
