@@ -159,7 +159,7 @@ impl TagKey {
     /// The tag of one attribute value.
     pub fn tag(&self, kind: CK_ATTRIBUTE_TYPE, value: &[u8]) -> Tag {
         let mut ctx = hmac::Context::with_key(&self.0);
-        ctx.update(&(kind as u64).to_le_bytes());
+        ctx.update(&kind.to_le_bytes());
         ctx.update(value);
         let mut tag = [0u8; 16];
         tag.copy_from_slice(&ctx.sign().as_ref()[..16]);
