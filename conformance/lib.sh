@@ -41,3 +41,75 @@ finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
 }
+
+# new_softhsm_conf: a SoftHSMv2 config and token folder in $WORK too
+# (exports SOFTHSM2_CONF), so a script also runs unchanged against
+# libsofthsm2.so as $1 — how a script's own checks are checked. ProzHSM
+# reads PROZHSM_CONF first, so this changes nothing for it.
+new_softhsm_conf() {
+    mkdir -p "$WORK/softhsm/tokens"
+    cat > "$WORK/softhsm/softhsm2.conf" <<CONF
+directories.tokendir = $WORK/softhsm/tokens
+objectstore.backend = file
+log.level = ERROR
+CONF
+    export SOFTHSM2_CONF="$WORK/softhsm/softhsm2.conf"
+}
+
+# init_token LABEL: initialize a token on the module's free slot (the last
+# slot, in ProzHSM as in SoftHSMv2) with SO PIN 12345678 and user PIN 1234.
+init_token() {
+    local last
+    last=$(pkcs11-tool --module "$MODULE" -L 2>/dev/null | grep -c '^Slot ')
+    pkcs11-tool --module "$MODULE" --init-token --slot-index $((last - 1)) \
+        --label "$1" --so-pin 12345678 &&
+        pkcs11-tool --module "$MODULE" --token-label "$1" --login --login-type so \
+            --so-pin 12345678 --init-pin --pin 1234
+}
+
+# load_mechanisms: remember the module's mechanism list (pkcs11-tool -M).
+load_mechanisms() {
+    MECHANISMS=$(pkcs11-tool --module "$MODULE" -M 2>/dev/null)
+}
+
+# has_mechanism NAME...: every NAME (pkcs11-tool's spelling, e.g.
+# RSA-PKCS-KEY-PAIR-GEN, or mechtype-0x210A) is in the loaded list.
+has_mechanism() {
+    local name
+    for name in "$@"; do
+        grep -q "^  $name," <<<"$MECHANISMS" || return 1
+    done
+}
+
+# skip NAME REASON: a check that cannot run against this module or with
+# these tools. Printed, and counted neither as passed nor as failed.
+skip() {
+    echo "skip - $1 ($2)"
+}
+
+# check_if MECHANISM... -- NAME COMMAND...: check NAME when the module
+# offers every MECHANISM, else skip it naming the first one missing.
+check_if() {
+    local mechs=()
+    while [ "$1" != "--" ]; do
+        mechs+=("$1")
+        shift
+    done
+    shift
+    local m
+    for m in "${mechs[@]}"; do
+        if ! has_mechanism "$m"; then
+            skip "$1" "$(ckm_name "$m") not offered"
+            return 0
+        fi
+    done
+    check "$@"
+}
+
+# ckm_name NAME: pkcs11-tool's mechanism name as the spec spells it.
+ckm_name() {
+    case $1 in
+    mechtype-*) echo "mechanism ${1#mechtype-}" ;;
+    *) echo "CKM_${1//-/_}" ;;
+    esac
+}

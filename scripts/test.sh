@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of ProzHSM on a fresh Debian machine with Rust:
 #   1. install the real PKCS#11 clients the conformance tests drive
-#      (OpenSC's pkcs11-tool, GnuTLS's p11tool, SoftHSMv2 for comparisons);
+#      (OpenSC's pkcs11-tool, GnuTLS's p11tool and certtool, OpenSSL and its
+#      pkcs11 engine, SoftHSMv2 for comparisons);
 #   2. cargo fmt --check and cargo clippy (no warnings);
 #   3. cargo test: unit tests and the C-ABI integration tests in tests/;
 #   4. every conformance/*.sh against the built module.
@@ -13,6 +14,9 @@ command -v pkcs11-tool >/dev/null || packages+=(opensc)
 command -v p11tool >/dev/null || packages+=(gnutls-bin)
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || packages+=(softhsm2)
 command -v openssl >/dev/null || packages+=(openssl)
+# OpenSSL's pkcs11 engine (libp11) and xxd, for conformance/openssl-interop.sh.
+openssl engine pkcs11 >/dev/null 2>&1 || packages+=(libengine-pkcs11-openssl)
+command -v xxd >/dev/null || packages+=(xxd)
 if [ ${#packages[@]} -gt 0 ]; then
     echo "== installing ${packages[*]}"
     sudo=""
