@@ -73,11 +73,15 @@ load_mechanisms() {
 }
 
 # has_mechanism NAME...: every NAME (pkcs11-tool's spelling, e.g.
-# RSA-PKCS-KEY-PAIR-GEN, or mechtype-0x210A) is in the loaded list.
+# RSA-PKCS-KEY-PAIR-GEN, or mechtype-0x210A) is in the loaded list;
+# NAME:FLAG (e.g. RSA-PKCS:decrypt) also wants that flag in its info.
 has_mechanism() {
-    local name
+    local name line
     for name in "$@"; do
-        grep -q "^  $name," <<<"$MECHANISMS" || return 1
+        line=$(grep "^  ${name%%:*}," <<<"$MECHANISMS") || return 1
+        case $name in
+        *:*) grep -qE "[ ,]${name#*:}(,|\$)" <<<"$line" || return 1 ;;
+        esac
     done
 }
 
@@ -108,8 +112,10 @@ check_if() {
 
 # ckm_name NAME: pkcs11-tool's mechanism name as the spec spells it.
 ckm_name() {
-    case $1 in
-    mechtype-*) echo "mechanism ${1#mechtype-}" ;;
-    *) echo "CKM_${1//-/_}" ;;
+    local name=${1%%:*} flag=
+    case $1 in *:*) flag=" (${1#*:})" ;; esac
+    case $name in
+    mechtype-*) echo "mechanism ${name#mechtype-}$flag" ;;
+    *) echo "CKM_${name//-/_}$flag" ;;
     esac
 }

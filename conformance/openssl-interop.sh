@@ -261,15 +261,15 @@ if has_mechanism RSA-PKCS-KEY-PAIR-GEN; then
     check "RSA-2048: openssl reads the exported public key" export_pub 30
     check "RSA-2048: the exported key has 2048 bits" rsa_bits_2048
     check_if SHA256-RSA-PKCS -- "RSA-2048: token signs (SHA256-RSA-PKCS), openssl verifies" rsa_pkcs1_sign
-    check_if RSA-PKCS -- "RSA-2048: token signs a DigestInfo (RSA-PKCS), openssl pkeyutl verifies" \
+    check_if RSA-PKCS:sign -- "RSA-2048: token signs a DigestInfo (RSA-PKCS), openssl pkeyutl verifies" \
         rsa_raw_pkcs1_sign
     check_if SHA256-RSA-PKCS-PSS -- "RSA-2048: token signs (SHA256-RSA-PKCS-PSS), openssl verifies" \
         rsa_pss_sign
-    check_if RSA-PKCS-OAEP -- "RSA-2048: openssl encrypts (OAEP SHA-1), the token decrypts" \
+    check_if RSA-PKCS-OAEP:decrypt -- "RSA-2048: openssl encrypts (OAEP SHA-1), the token decrypts" \
         rsa_oaep_decrypt sha1 SHA-1 MGF1-SHA1
-    check_if RSA-PKCS-OAEP -- "RSA-2048: openssl encrypts (OAEP SHA-256), the token decrypts" \
+    check_if RSA-PKCS-OAEP:decrypt -- "RSA-2048: openssl encrypts (OAEP SHA-256), the token decrypts" \
         rsa_oaep_decrypt sha256 SHA256 MGF1-SHA256
-    check_if RSA-PKCS -- "RSA-2048: openssl encrypts (PKCS#1 v1.5), the token decrypts" \
+    check_if RSA-PKCS:decrypt -- "RSA-2048: openssl encrypts (PKCS#1 v1.5), the token decrypts" \
         rsa_pkcs1_decrypt
     check_if SHA256-RSA-PKCS -- "RSA-2048: openssl signs, the token verifies with the imported public key" \
         rsa_token_verifies_openssl
@@ -384,11 +384,13 @@ echo "$WRAPPED_VALUE" | xxd -r -p > "$D/wrapped.value"
 # openssl enc wants the default IVs spelled out: RFC 3394's and RFC 5649's.
 wrap_iv() { if [ "$1" = id-aes256-wrap ]; then echo A6A6A6A6A6A6A6A6; else echo A65959A6; fi; }
 # The token unwraps OpenSSL's wrapping, then shows it holds the same key:
-# one ECB block under it equals openssl's.
+# 4 KiB of ECB under it equal openssl's. The unwrapped key is sensitive
+# (--sensitive): ProzHSM's strict profile refuses to unwrap into a readable
+# key, pkcs11-tool's default.
 unwrap_openssl() { # PKCS11-MECH OPENSSL-CIPHER NEW-ID
     openssl enc "-$2" -K "$KEK" -iv "$(wrap_iv "$2")" -in "$D/wrapped.value" -out "$D/owrap.$3" &&
         tok --unwrap -m "$1" --id 60 -i "$D/owrap.$3" --key-type AES: --application-id "$3" \
-            --application-label "unwrapped$3" &&
+            --application-label "unwrapped$3" --sensitive &&
         tok --encrypt --id "$3" -m AES-ECB -i "$D/blocks" -o "$D/uct.$3" &&
         openssl enc -aes-256-ecb -K "$WRAPPED_VALUE" -nopad -in "$D/blocks" -out "$D/ouct.$3" &&
         cmp "$D/uct.$3" "$D/ouct.$3"
@@ -467,7 +469,7 @@ else
             etok --keypairgen --key-type rsa:2048 --id 71 --label engine-rsa --usage-sign --usage-decrypt
         check_if SHA256-RSA-PKCS -- "engine: openssl req -x509 with the token's RSA key, openssl verify accepts it" \
             engine_self_signed engine-rsa
-        check_if RSA-PKCS-OAEP -- "engine: openssl pkeyutl -engine pkcs11 decrypts OAEP in the token" \
+        check_if RSA-PKCS-OAEP:decrypt -- "engine: openssl pkeyutl -engine pkcs11 decrypts OAEP in the token" \
             engine_rsa_decrypt
     else
         skip "engine: RSA self-signed certificate and OAEP decryption" "CKM_RSA_PKCS_KEY_PAIR_GEN not offered"
