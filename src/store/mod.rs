@@ -41,7 +41,8 @@ pub struct ObjectRow {
     pub generation: i64,
     /// Attributes anyone may read (public objects' non-secret attributes).
     pub public: Vec<u8>,
-    /// Sealed attributes (a private object's all, a public object's secrets).
+    /// Sealed attributes (a private object's all; a public object's
+    /// secrets, sealed with its public part as associated data).
     pub sealed: Vec<u8>,
 }
 
@@ -120,6 +121,37 @@ impl TokenStore {
                 };
             }
             Ok(())
+        })
+    }
+
+    /// Read one metadata entry and write its new value in one IMMEDIATE
+    /// transaction, so no other connection (thread or process) changes it
+    /// in between: `f` gets the current value (None when absent) and
+    /// returns the value to write (None: leave it as it is) and a result.
+    /// For counters such as the wrong-PIN counts.
+    ///
+    /// # Errors
+    /// CKR_DEVICE_ERROR (logged) when the file cannot be read or written;
+    /// nothing is changed then.
+    pub fn update_meta<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(Option<&[u8]>) -> (Option<Vec<u8>>, R),
+    ) -> Result<R> {
+        self.write("update meta", |tx| {
+            let current: Option<Vec<u8>> = tx
+                .prepare_cached("SELECT value FROM meta WHERE name = ?1")?
+                .query_row(params![name], |r| r.get(0))
+                .optional()?;
+            let (new, out) = f(current.as_deref());
+            if let Some(value) = new {
+                tx.prepare_cached(
+                    "INSERT INTO meta (name, value) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![name, value])?;
+            }
+            Ok(out)
         })
     }
 

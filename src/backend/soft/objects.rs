@@ -190,19 +190,12 @@ impl Token {
     /// Index one stored row, replacing an older version of it. A row that
     /// fails to open is reported and skipped: the rest of the token works.
     fn load_row(&self, row: &ObjectRow) {
-        let key = match records::sealer_of(&row.public, &row.sealed) {
-            Some(records::Sealer::Token) => self.token_key().map(Some),
-            Some(records::Sealer::Device) => self.device_key().get().map(Some),
-            None => Ok(None),
+        let key = match records::sealer_of(&row.public) {
+            records::Sealer::Token => self.token_key(),
+            records::Sealer::Device => self.device_key().get(),
         };
         let attrs = key.and_then(|k| {
-            records::decode(
-                self.uuid(),
-                row.id,
-                &row.public,
-                &row.sealed,
-                k.as_ref().map(|k| k.as_slice()),
-            )
+            records::decode(self.uuid(), row.id, &row.public, &row.sealed, k.as_slice())
         });
         let attrs = match attrs {
             Ok(a) => a,

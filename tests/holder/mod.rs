@@ -1,0 +1,811 @@
+//! A *holder*: a process that imports key material with known random
+//! values, generates keys, uses and signs with them, restarts the library
+//! and wipes every copy of the key bytes and the PIN it held itself — so
+//! that whatever copy is left in its memory or core is the module's.
+//!
+//! The holder is the test binary run again for one ignored test that calls
+//! [`run`]. It gets the key material over stdin (read with read(2), so no
+//! std buffer keeps a copy), builds every raw CK_ATTRIBUTE itself with the
+//! values pointing into that buffer (the `cryptoki` crate would copy them
+//! into Vecs of its own), and talks to any module through its 2.40 function
+//! list, so the same holder runs on ProzHSM and on SoftHSMv2. [`Holder`] is
+//! the parent's side.
+
+use std::ffi::{c_void, OsString};
+use std::io::{BufRead, BufReader, Write};
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+
+use cryptoki_sys::*;
+use zeroize::Zeroize;
+
+use crate::common::inspect::{self, Needle};
+use crate::common::{module_path, Module};
+
+/// The name of the ignored test that calls [`run`] in the test binary.
+pub const CHILD_TEST: &str = "holder_child_part";
+
+/// One field of the frame a holder reads from its stdin.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Field {
+    Pin,
+    Aes,
+    PublicSecret,
+    P256,
+    K256,
+    Ed25519,
+    RsaModulus,
+    RsaD,
+    RsaP,
+    RsaQ,
+    RsaDp,
+    RsaDq,
+    RsaQinv,
+    Canary,
+}
+
+/// The frame's fields in order: (field, name in reports, length).
+const FIELDS: [(Field, &str, usize); 14] = [
+    (Field::Pin, "user PIN", 24),
+    (Field::Aes, "AES-256 key", 32),
+    (Field::PublicSecret, "generic secret, CKA_PRIVATE=FALSE", 32),
+    (Field::P256, "P-256 private scalar", 32),
+    (Field::K256, "secp256k1 private scalar", 32),
+    (Field::Ed25519, "Ed25519 private seed", 32),
+    (Field::RsaModulus, "RSA modulus (public)", 256),
+    (Field::RsaD, "RSA private exponent", 256),
+    (Field::RsaP, "RSA prime 1", 128),
+    (Field::RsaQ, "RSA prime 2", 128),
+    (Field::RsaDp, "RSA exponent 1", 128),
+    (Field::RsaDq, "RSA exponent 2", 128),
+    (Field::RsaQinv, "RSA coefficient", 128),
+    (Field::Canary, "canary (ordinary memory)", 32),
+];
+
+const FRAME_LEN: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < FIELDS.len() {
+        n += FIELDS[i].2;
+        i += 1;
+    }
+    n
+};
+
+fn span(field: Field) -> Range<usize> {
+    let mut at = 0;
+    for (f, _, len) in FIELDS {
+        if f == field {
+            return at..at + len;
+        }
+        at += len;
+    }
+    unreachable!("every field is in FIELDS")
+}
+
+/// Random key values (the RSA ones are not a consistent key: the token
+/// stores them without using them, and they are as secret as real ones).
+pub struct Material {
+    frame: Vec<u8>,
+}
+
+impl Material {
+    pub fn random() -> Material {
+        let mut frame = inspect::random_bytes(FRAME_LEN);
+        frame[span(Field::Pin)].copy_from_slice(inspect::random_text(24).as_bytes());
+        // Scalars below both curves' orders, and never zero.
+        for f in [Field::P256, Field::K256] {
+            let r = span(f);
+            frame[r.start] = (frame[r.start] & 0x7F) | 0x01;
+        }
+        frame[span(Field::RsaModulus).start] |= 0x80; // 2048 bits
+        Material { frame }
+    }
+
+    pub fn get(&self, field: Field) -> &[u8] {
+        &self.frame[span(field)]
+    }
+
+    pub fn pin(&self) -> String {
+        String::from_utf8(self.get(Field::Pin).to_vec()).expect("alphanumeric PIN")
+    }
+
+    /// Every secret of the frame (not the modulus, not the canary).
+    pub fn secrets(&self) -> Vec<Needle> {
+        FIELDS
+            .iter()
+            .filter(|(f, _, _)| !matches!(f, Field::RsaModulus | Field::Canary))
+            .map(|(f, name, _)| Needle::new(*name, self.get(*f)))
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The holder process
+
+const ENV_MODULE: &str = "PROZHSM_TEST_HOLDER_MODULE";
+const ENV_LABEL: &str = "PROZHSM_TEST_HOLDER_LABEL";
+const ENV_CORE: &str = "PROZHSM_TEST_HOLDER_CORE";
+
+const P256_PARAMS: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const K256_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a];
+const ED25519_PARAMS: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+
+/// The keys a holder signs with: (label, mechanism, input length).
+const SIGNERS: [(&str, CK_MECHANISM_TYPE, usize); 5] = [
+    ("held-p256", CKM_ECDSA, 32),
+    ("held-k256", CKM_ECDSA, 32),
+    ("held-ed25519", CKM_EDDSA, 64),
+    ("made-p256", CKM_ECDSA, 32),
+    ("made-ed25519", CKM_EDDSA, 64),
+];
+
+/// The holder's work, in the holder process (`holder_child_part` in the
+/// test binary, started by [`Holder::start`]). Does nothing when the
+/// holder's environment is not set.
+pub fn run() {
+    let (Ok(module), Ok(label)) = (std::env::var(ENV_MODULE), std::env::var(ENV_LABEL)) else {
+        return;
+    };
+    allow_dumps(std::env::var_os(ENV_CORE).is_some());
+    let strict = Path::new(&module) == module_path();
+    let mut frame = vec![0u8; FRAME_LEN];
+    read_stdin(&mut frame);
+
+    let m = Module::load(Path::new(&module));
+    let p = P11 { f: m.f(), strict };
+    p.initialize();
+    let s = p.open(p.slot_by_label(&label));
+    p.login(s, &frame[span(Field::Pin)]);
+    import_keys(&p, s, &frame);
+    // The key values are in the token now; wipe ours (PIN and canary stay).
+    frame[span(Field::Aes).start..span(Field::Canary).start].zeroize();
+    generate_keys(&p, s);
+    use_keys(&p, s);
+    sign_with_held_keys(&p, s);
+
+    // What a new process sees: every key reloaded from the token file.
+    p.finalize();
+    p.initialize();
+    let s = p.open(p.slot_by_label(&label));
+    p.login(s, &frame[span(Field::Pin)]);
+    frame[span(Field::Pin)].zeroize();
+    use_keys(&p, s);
+    sign_with_held_keys(&p, s);
+
+    say("HOLDER READY");
+    wait_stdin();
+    p.finalize();
+    std::hint::black_box(&frame);
+}
+
+fn secret_key<'a>(
+    label: &str,
+    key_type: CK_KEY_TYPE,
+    private: bool,
+    value: &'a [u8],
+) -> Template<'a> {
+    Template::new()
+        .ulong(CKA_CLASS, CKO_SECRET_KEY)
+        .ulong(CKA_KEY_TYPE, key_type)
+        .bool(CKA_TOKEN, true)
+        .bool(CKA_PRIVATE, private)
+        .bool(CKA_SENSITIVE, true)
+        .bool(CKA_EXTRACTABLE, false)
+        .plain(CKA_LABEL, label.as_bytes())
+        .secret(CKA_VALUE, value)
+}
+
+fn ec_key<'a>(label: &str, key_type: CK_KEY_TYPE, params: &[u8], value: &'a [u8]) -> Template<'a> {
+    Template::new()
+        .ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+        .ulong(CKA_KEY_TYPE, key_type)
+        .bool(CKA_TOKEN, true)
+        .bool(CKA_PRIVATE, true)
+        .bool(CKA_SENSITIVE, true)
+        .bool(CKA_SIGN, true)
+        .plain(CKA_LABEL, label.as_bytes())
+        .plain(CKA_EC_PARAMS, params)
+        .secret(CKA_VALUE, value)
+}
+
+/// Import every key of the frame, each from the frame's own bytes.
+fn import_keys(p: &P11, s: CK_SESSION_HANDLE, frame: &[u8]) {
+    let v = |f: Field| &frame[span(f)];
+    let rsa = Template::new()
+        .ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+        .ulong(CKA_KEY_TYPE, CKK_RSA)
+        .bool(CKA_TOKEN, true)
+        .bool(CKA_PRIVATE, true)
+        .bool(CKA_SENSITIVE, true)
+        .bool(CKA_SIGN, false)
+        .plain(CKA_LABEL, b"held-rsa")
+        .plain(CKA_MODULUS, v(Field::RsaModulus))
+        .plain(CKA_PUBLIC_EXPONENT, &[1, 0, 1])
+        .secret(CKA_PRIVATE_EXPONENT, v(Field::RsaD))
+        .secret(CKA_PRIME_1, v(Field::RsaP))
+        .secret(CKA_PRIME_2, v(Field::RsaQ))
+        .secret(CKA_EXPONENT_1, v(Field::RsaDp))
+        .secret(CKA_EXPONENT_2, v(Field::RsaDq))
+        .secret(CKA_COEFFICIENT, v(Field::RsaQinv));
+    let templates = [
+        (
+            "held-aes",
+            secret_key("held-aes", CKK_AES, true, v(Field::Aes)),
+        ),
+        (
+            "held-public-secret",
+            secret_key(
+                "held-public-secret",
+                CKK_GENERIC_SECRET,
+                false,
+                v(Field::PublicSecret),
+            ),
+        ),
+        (
+            "held-p256",
+            ec_key("held-p256", CKK_EC, P256_PARAMS, v(Field::P256)),
+        ),
+        (
+            "held-k256",
+            ec_key("held-k256", CKK_EC, K256_PARAMS, v(Field::K256)),
+        ),
+        (
+            "held-ed25519",
+            ec_key(
+                "held-ed25519",
+                CKK_EC_EDWARDS,
+                ED25519_PARAMS,
+                v(Field::Ed25519),
+            ),
+        ),
+        ("held-rsa", rsa),
+    ];
+    for (label, mut t) in templates {
+        if let Err(rv) = p.create(s, &mut t) {
+            p.soft_fail(&format!("import {label}"), rv);
+        }
+    }
+}
+
+/// Generate a P-256 and an Ed25519 key pair, readable (CKA_SENSITIVE false)
+/// so the parent can learn their values: each value is read into a buffer
+/// of ours, written to stdout in hex without any buffering, and wiped.
+fn generate_keys(p: &P11, s: CK_SESSION_HANDLE) {
+    let pairs = [
+        ("made-p256", CKM_EC_KEY_PAIR_GEN, P256_PARAMS),
+        ("made-ed25519", CKM_EC_EDWARDS_KEY_PAIR_GEN, ED25519_PARAMS),
+    ];
+    for (label, mech, params) in pairs {
+        let public_label = format!("{label}-public");
+        let mut public = Template::new()
+            .bool(CKA_TOKEN, true)
+            .bool(CKA_VERIFY, true)
+            .plain(CKA_LABEL, public_label.as_bytes())
+            .plain(CKA_EC_PARAMS, params);
+        let mut private = Template::new()
+            .bool(CKA_TOKEN, true)
+            .bool(CKA_PRIVATE, true)
+            .bool(CKA_SENSITIVE, false)
+            .bool(CKA_EXTRACTABLE, true)
+            .bool(CKA_SIGN, true)
+            .plain(CKA_LABEL, label.as_bytes());
+        let key = match p.generate_pair(s, mech, &mut public, &mut private) {
+            Ok(k) => k,
+            Err(rv) => {
+                p.soft_fail(&format!("generate {label}"), rv);
+                continue;
+            }
+        };
+        let mut value = p.get(s, key, CKA_VALUE).expect("read a generated value");
+        let mut line: String = value.iter().map(|b| format!("{b:02x}")).collect();
+        line.insert_str(0, &format!("HOLDER GENERATED {label} "));
+        say(&line);
+        line.zeroize();
+        value.zeroize();
+    }
+}
+
+/// Find every key and read what may be read; sensitive values stay out.
+fn use_keys(p: &P11, s: CK_SESSION_HANDLE) {
+    let labels = [
+        "held-aes",
+        "held-public-secret",
+        "held-p256",
+        "held-k256",
+        "held-ed25519",
+        "held-rsa",
+    ];
+    for label in labels {
+        let found = p.find(s, label);
+        if found.len() != 1 {
+            p.soft_fail(&format!("find {label} ({} found)", found.len()), CKR_OK);
+            continue;
+        }
+        for kind in [CKA_LABEL, CKA_KEY_TYPE, CKA_SENSITIVE, CKA_CLASS] {
+            if let Err(rv) = p.get(s, found[0], kind) {
+                p.soft_fail(&format!("read attribute {kind:#x} of {label}"), rv);
+            }
+        }
+        let secret = if label == "held-rsa" {
+            CKA_PRIVATE_EXPONENT
+        } else {
+            CKA_VALUE
+        };
+        if p.strict {
+            assert_eq!(
+                p.get(s, found[0], secret).err(),
+                Some(CKR_ATTRIBUTE_SENSITIVE),
+                "{label}: a sensitive value must not be readable"
+            );
+        }
+    }
+}
+
+/// Sign once with every key that can sign: imported and generated keys,
+/// each unsealed for the operation only. A mechanism the module lacks is
+/// reported, not failed; for ProzHSM any other error fails the holder.
+fn sign_with_held_keys(p: &P11, s: CK_SESSION_HANDLE) {
+    for (label, mech, len) in SIGNERS {
+        let Some(&key) = p.find(s, label).first() else {
+            say(&format!("HOLDER NOSIGN {label} (no such key)"));
+            continue;
+        };
+        let data = vec![0x5Au8; len];
+        match p.sign(s, mech, key, &data) {
+            Ok(sig) if !sig.is_empty() => say(&format!("HOLDER SIGNED {label}")),
+            Ok(_) => panic!("{label}: empty signature"),
+            Err(rv) if rv == CKR_MECHANISM_INVALID || rv == CKR_FUNCTION_NOT_SUPPORTED => {
+                say(&format!("HOLDER NOSIGN {label} (rv {rv:#x})"))
+            }
+            Err(rv) => {
+                p.soft_fail(&format!("sign with {label}"), rv);
+                say(&format!("HOLDER NOSIGN {label} (rv {rv:#x})"));
+            }
+        }
+    }
+}
+
+/// Let a debugger (gcore) attach despite Yama's ptrace_scope, and when
+/// `core` is set allow a kernel core dump of any size.
+fn allow_dumps(core: bool) {
+    // SAFETY: prctl and setrlimit with valid arguments; they only change
+    // this process's attributes.
+    unsafe {
+        libc::prctl(libc::PR_SET_PTRACER, libc::PR_SET_PTRACER_ANY, 0, 0, 0);
+        if core {
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::getrlimit(libc::RLIMIT_CORE, &mut limit);
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_CORE, &limit);
+        }
+    }
+}
+
+/// Fill `buf` from stdin with read(2): std's stdin would keep a copy in its
+/// buffer.
+fn read_stdin(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: writing at most the rest of `buf`.
+        let n = unsafe { libc::read(0, buf[done..].as_mut_ptr().cast(), buf.len() - done) };
+        assert!(n > 0, "stdin closed after {done} bytes");
+        done += n as usize;
+    }
+}
+
+/// Block until the parent writes or closes stdin.
+fn wait_stdin() {
+    let mut b = [0u8; 1];
+    // SAFETY: a one-byte read into a local.
+    unsafe { libc::read(0, b.as_mut_ptr().cast(), 1) };
+}
+
+/// One line to stdout with write(2), not through std's buffer (which would
+/// keep a copy, and which libtest's own "test ... " line precedes).
+fn say(line: &str) {
+    let mut out = Vec::with_capacity(line.len() + 2);
+    out.push(b'\n');
+    out.extend_from_slice(line.as_bytes());
+    out.push(b'\n');
+    let mut done = 0;
+    while done < out.len() {
+        // SAFETY: reading at most the rest of `out`.
+        let n = unsafe { libc::write(1, out[done..].as_ptr().cast(), out.len() - done) };
+        assert!(n > 0, "stdout closed");
+        done += n as usize;
+    }
+    out.zeroize();
+}
+
+/// A raw template: plain values owned here, secret values pointing into
+/// the caller's buffers (never copied).
+struct Template<'a> {
+    attrs: Vec<CK_ATTRIBUTE>,
+    owned: Vec<Box<[u8]>>,
+    _secrets: PhantomData<&'a [u8]>,
+}
+
+impl<'a> Template<'a> {
+    fn new() -> Template<'a> {
+        Template {
+            attrs: Vec::new(),
+            owned: Vec::new(),
+            _secrets: PhantomData,
+        }
+    }
+
+    fn plain(mut self, kind: CK_ATTRIBUTE_TYPE, value: &[u8]) -> Template<'a> {
+        let boxed: Box<[u8]> = value.into();
+        self.attrs.push(CK_ATTRIBUTE {
+            type_: kind,
+            pValue: boxed.as_ptr() as *mut c_void,
+            ulValueLen: boxed.len() as CK_ULONG,
+        });
+        self.owned.push(boxed);
+        self
+    }
+
+    fn ulong(self, kind: CK_ATTRIBUTE_TYPE, value: CK_ULONG) -> Template<'a> {
+        self.plain(kind, &value.to_ne_bytes())
+    }
+
+    fn bool(self, kind: CK_ATTRIBUTE_TYPE, value: bool) -> Template<'a> {
+        self.plain(kind, &[u8::from(value)])
+    }
+
+    fn secret(mut self, kind: CK_ATTRIBUTE_TYPE, value: &'a [u8]) -> Template<'a> {
+        self.attrs.push(CK_ATTRIBUTE {
+            type_: kind,
+            pValue: value.as_ptr() as *mut c_void,
+            ulValueLen: value.len() as CK_ULONG,
+        });
+        self
+    }
+}
+
+/// Raw calls on a module's 2.40 function list.
+struct P11<'a> {
+    f: &'a CK_FUNCTION_LIST,
+    /// ProzHSM: every step must work. SoftHSMv2: a step it refuses is
+    /// reported and skipped.
+    strict: bool,
+}
+
+impl P11<'_> {
+    fn ok(&self, what: &str, rv: CK_RV) {
+        assert_eq!(rv, CKR_OK, "{what}: rv {rv:#x}");
+    }
+
+    fn soft_fail(&self, what: &str, rv: CK_RV) {
+        assert!(!self.strict, "{what}: rv {rv:#x}");
+        say(&format!("HOLDER SKIPPED {what} (rv {rv:#x})"));
+    }
+
+    fn initialize(&self) {
+        let mut args = CK_C_INITIALIZE_ARGS {
+            CreateMutex: None,
+            DestroyMutex: None,
+            LockMutex: None,
+            UnlockMutex: None,
+            flags: CKF_OS_LOCKING_OK,
+            pReserved: std::ptr::null_mut(),
+        };
+        // SAFETY: valid arguments.
+        let rv = unsafe { self.f.C_Initialize.unwrap()(&mut args as *mut _ as *mut c_void) };
+        self.ok("C_Initialize", rv);
+    }
+
+    fn finalize(&self) {
+        // SAFETY: NULL is the required argument.
+        let rv = unsafe { self.f.C_Finalize.unwrap()(std::ptr::null_mut()) };
+        self.ok("C_Finalize", rv);
+    }
+
+    fn slot_by_label(&self, label: &str) -> CK_SLOT_ID {
+        let mut n: CK_ULONG = 0;
+        // SAFETY: the two-call convention with valid pointers.
+        unsafe {
+            self.ok(
+                "C_GetSlotList",
+                self.f.C_GetSlotList.unwrap()(CK_TRUE, std::ptr::null_mut(), &mut n),
+            );
+            let mut slots = vec![0 as CK_SLOT_ID; n as usize];
+            self.ok(
+                "C_GetSlotList",
+                self.f.C_GetSlotList.unwrap()(CK_TRUE, slots.as_mut_ptr(), &mut n),
+            );
+            let want = crate::common::label32(label);
+            for slot in slots {
+                let mut info = CK_TOKEN_INFO::default();
+                if self.f.C_GetTokenInfo.unwrap()(slot, &mut info) == CKR_OK && info.label == want {
+                    return slot;
+                }
+            }
+        }
+        panic!("no token labelled {label}");
+    }
+
+    fn open(&self, slot: CK_SLOT_ID) -> CK_SESSION_HANDLE {
+        let mut s: CK_SESSION_HANDLE = 0;
+        // SAFETY: valid out pointer.
+        let rv = unsafe {
+            self.f.C_OpenSession.unwrap()(
+                slot,
+                CKF_SERIAL_SESSION | CKF_RW_SESSION,
+                std::ptr::null_mut(),
+                None,
+                &mut s,
+            )
+        };
+        self.ok("C_OpenSession", rv);
+        s
+    }
+
+    fn login(&self, s: CK_SESSION_HANDLE, pin: &[u8]) {
+        // SAFETY: the PIN buffer is valid for its length; the module only
+        // reads it.
+        let rv = unsafe {
+            self.f.C_Login.unwrap()(s, CKU_USER, pin.as_ptr() as *mut u8, pin.len() as CK_ULONG)
+        };
+        self.ok("C_Login", rv);
+    }
+
+    fn create(&self, s: CK_SESSION_HANDLE, t: &mut Template) -> Result<CK_OBJECT_HANDLE, CK_RV> {
+        let mut h: CK_OBJECT_HANDLE = 0;
+        // SAFETY: a template of valid attributes.
+        let rv = unsafe {
+            self.f.C_CreateObject.unwrap()(
+                s,
+                t.attrs.as_mut_ptr(),
+                t.attrs.len() as CK_ULONG,
+                &mut h,
+            )
+        };
+        if rv == CKR_OK {
+            Ok(h)
+        } else {
+            Err(rv)
+        }
+    }
+
+    fn generate_pair(
+        &self,
+        s: CK_SESSION_HANDLE,
+        mech: CK_MECHANISM_TYPE,
+        public: &mut Template,
+        private: &mut Template,
+    ) -> Result<CK_OBJECT_HANDLE, CK_RV> {
+        let mut m = CK_MECHANISM {
+            mechanism: mech,
+            pParameter: std::ptr::null_mut(),
+            ulParameterLen: 0,
+        };
+        let (mut hp, mut hk): (CK_OBJECT_HANDLE, CK_OBJECT_HANDLE) = (0, 0);
+        // SAFETY: valid mechanism, templates and out pointers.
+        let rv = unsafe {
+            self.f.C_GenerateKeyPair.unwrap()(
+                s,
+                &mut m,
+                public.attrs.as_mut_ptr(),
+                public.attrs.len() as CK_ULONG,
+                private.attrs.as_mut_ptr(),
+                private.attrs.len() as CK_ULONG,
+                &mut hp,
+                &mut hk,
+            )
+        };
+        if rv == CKR_OK {
+            Ok(hk)
+        } else {
+            Err(rv)
+        }
+    }
+
+    fn find(&self, s: CK_SESSION_HANDLE, label: &str) -> Vec<CK_OBJECT_HANDLE> {
+        let mut t = Template::new().plain(CKA_LABEL, label.as_bytes());
+        let mut found = [0 as CK_OBJECT_HANDLE; 8];
+        let mut n: CK_ULONG = 0;
+        // SAFETY: valid template and buffers.
+        unsafe {
+            self.ok(
+                "C_FindObjectsInit",
+                self.f.C_FindObjectsInit.unwrap()(s, t.attrs.as_mut_ptr(), 1),
+            );
+            self.ok(
+                "C_FindObjects",
+                self.f.C_FindObjects.unwrap()(s, found.as_mut_ptr(), 8, &mut n),
+            );
+            self.ok("C_FindObjectsFinal", self.f.C_FindObjectsFinal.unwrap()(s));
+        }
+        found[..n as usize].to_vec()
+    }
+
+    fn get(
+        &self,
+        s: CK_SESSION_HANDLE,
+        h: CK_OBJECT_HANDLE,
+        kind: CK_ATTRIBUTE_TYPE,
+    ) -> Result<Vec<u8>, CK_RV> {
+        let mut a = [CK_ATTRIBUTE {
+            type_: kind,
+            pValue: std::ptr::null_mut(),
+            ulValueLen: 0,
+        }];
+        // SAFETY: the two-call convention with a buffer of the told length.
+        unsafe {
+            let rv = self.f.C_GetAttributeValue.unwrap()(s, h, a.as_mut_ptr(), 1);
+            if rv != CKR_OK {
+                return Err(rv);
+            }
+            let mut value = vec![0u8; a[0].ulValueLen as usize];
+            a[0].pValue = value.as_mut_ptr().cast();
+            let rv = self.f.C_GetAttributeValue.unwrap()(s, h, a.as_mut_ptr(), 1);
+            if rv != CKR_OK {
+                return Err(rv);
+            }
+            Ok(value)
+        }
+    }
+
+    fn sign(
+        &self,
+        s: CK_SESSION_HANDLE,
+        mech: CK_MECHANISM_TYPE,
+        key: CK_OBJECT_HANDLE,
+        data: &[u8],
+    ) -> Result<Vec<u8>, CK_RV> {
+        let mut m = CK_MECHANISM {
+            mechanism: mech,
+            pParameter: std::ptr::null_mut(),
+            ulParameterLen: 0,
+        };
+        let mut sig = vec![0u8; 512];
+        let mut len = sig.len() as CK_ULONG;
+        // SAFETY: valid mechanism, input and output buffers.
+        unsafe {
+            let rv = self.f.C_SignInit.unwrap()(s, &mut m, key);
+            if rv != CKR_OK {
+                return Err(rv);
+            }
+            let rv = self.f.C_Sign.unwrap()(
+                s,
+                data.as_ptr() as *mut u8,
+                data.len() as CK_ULONG,
+                sig.as_mut_ptr(),
+                &mut len,
+            );
+            if rv != CKR_OK {
+                return Err(rv);
+            }
+        }
+        sig.truncate(len as usize);
+        Ok(sig)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The parent's side
+
+/// A running holder process, ready: every key imported, used and wiped.
+pub struct Holder {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    /// The values of the keys it generated.
+    pub generated: Vec<Needle>,
+    /// Its report lines (signed, skipped ...).
+    pub said: Vec<String>,
+}
+
+impl Holder {
+    /// Start a holder on `module`'s token `label` and wait until it is
+    /// ready. `envs` carries the module's config; `cwd` is where a kernel
+    /// core dump lands.
+    pub fn start(
+        module: &Path,
+        label: &str,
+        envs: &[(&str, OsString)],
+        cwd: Option<&Path>,
+        core: bool,
+        material: &Material,
+    ) -> Holder {
+        let mut cmd = Command::new(std::env::current_exe().expect("test binary"));
+        cmd.args([
+            "--exact",
+            CHILD_TEST,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ENV_MODULE, module)
+        .env(ENV_LABEL, label)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        if core {
+            cmd.env(ENV_CORE, "1");
+        }
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
+        let mut child = cmd.spawn().expect("start the holder");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(&material.frame).expect("send key material");
+        stdin.flush().expect("flush");
+        let mut holder = Holder {
+            stdout: BufReader::new(child.stdout.take().expect("stdout")),
+            child,
+            stdin: Some(stdin),
+            generated: Vec::new(),
+            said: Vec::new(),
+        };
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = holder.stdout.read_line(&mut line).expect("holder output");
+            let text = line.trim();
+            if n == 0 {
+                let status = holder.child.wait().expect("wait");
+                panic!(
+                    "the holder ended before it was ready ({status}); it said {:?}",
+                    holder.said
+                );
+            }
+            if text == "HOLDER READY" {
+                return holder;
+            }
+            if let Some(rest) = text.strip_prefix("HOLDER GENERATED ") {
+                let (name, hex) = rest.split_once(' ').expect("name and value");
+                let value: Vec<u8> = (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
+                    .collect();
+                holder
+                    .generated
+                    .push(Needle::new(format!("generated {name} private key"), &value));
+            } else if let Some(rest) = text.strip_prefix("HOLDER ") {
+                if !holder.said.iter().any(|s| s == rest) {
+                    holder.said.push(rest.to_string());
+                }
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Let the holder finish normally.
+    pub fn finish(mut self) {
+        drop(self.stdin.take());
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.stdout, &mut rest);
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "holder failed ({status}): {rest}");
+    }
+
+    /// Kill the holder with SIGABRT (a kernel core dump where allowed).
+    pub fn abort(mut self) -> ExitStatus {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.pid() as libc::pid_t, libc::SIGABRT) };
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.stdout, &mut rest);
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
