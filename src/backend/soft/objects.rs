@@ -302,6 +302,17 @@ impl Token {
         Err(Rv::OBJECT_HANDLE_INVALID)
     }
 
+    /// The object behind `handle` as the store has it now — another process
+    /// may have changed or destroyed it. For the object functions; the
+    /// crypto path uses [`Token::object`] and takes no store lock.
+    ///
+    /// # Errors
+    /// CKR_OBJECT_HANDLE_INVALID; CKR_DEVICE_ERROR when the store fails.
+    pub fn current_object(&self, handle: CK_OBJECT_HANDLE) -> Result<Arc<Object>> {
+        self.sync()?;
+        self.object(handle)
+    }
+
     /// Add a new object (C_CreateObject, C_CopyObject, generated keys ...).
     ///
     /// # Errors
@@ -358,7 +369,7 @@ impl Token {
     /// CKR_ACTION_PROHIBITED when CKA_DESTROYABLE is false; as
     /// [`Token::add_object`].
     pub fn destroy_object(&self, caller: Caller, handle: CK_OBJECT_HANDLE) -> Result<()> {
-        let object = self.object(handle)?;
+        let object = self.current_object(handle)?;
         {
             let attrs = object.attrs();
             if !attrs.flag(CKA_DESTROYABLE, true) {
