@@ -257,15 +257,32 @@ fn update_into<T: ?Sized>(
     }
 }
 
-/// The mechanism's capability `pick` selects, or CKR_MECHANISM_INVALID.
-pub(super) fn capability<C: ?Sized + 'static>(
-    mechanism: &Mechanism,
-    pick: impl FnOnce(&mechanisms::Ops) -> Option<&'static C>,
-) -> Result<&'static C> {
-    pick(&mechanisms::entry(mechanism.kind)?.ops).ok_or(Rv::MECHANISM_INVALID)
-}
-
 impl SoftSession {
+    /// The table row of a mechanism this token offers: in the table and not
+    /// switched off by the configuration (SoftHSM's slots.mechanisms).
+    ///
+    /// # Errors
+    /// CKR_MECHANISM_INVALID.
+    pub(super) fn mechanism_entry(
+        &self,
+        kind: CK_MECHANISM_TYPE,
+    ) -> Result<&'static mechanisms::MechanismEntry> {
+        let entry = mechanisms::entry(kind)?;
+        if !self.token().config().mechanism_enabled(entry.name) {
+            return Err(Rv::MECHANISM_INVALID);
+        }
+        Ok(entry)
+    }
+
+    /// The mechanism's capability `pick` selects, or CKR_MECHANISM_INVALID.
+    pub(super) fn capability<C: ?Sized + 'static>(
+        &self,
+        mechanism: &Mechanism,
+        pick: impl FnOnce(&mechanisms::Ops) -> Option<&'static C>,
+    ) -> Result<&'static C> {
+        pick(&self.mechanism_entry(mechanism.kind)?.ops).ok_or(Rv::MECHANISM_INVALID)
+    }
+
     /// Whether the user is logged in (operations on private keys need it).
     fn user(&self) -> bool {
         self.token().login_state() == Login::User
@@ -275,7 +292,7 @@ impl SoftSession {
 
     pub(super) fn crypto_digest_init(&self, mechanism: &Mechanism) -> Result<()> {
         begin(&mut self.operations().digest, || {
-            let digest = capability(mechanism, |o| o.digest)?;
+            let digest = self.capability(mechanism, |o| o.digest)?;
             Ok(Active {
                 private: false,
                 op: digest.start(&mechanism.param)?,
@@ -367,7 +384,7 @@ impl SoftSession {
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
         begin(&mut self.operations().sign, || {
-            let sign = capability(mechanism, |o| o.sign)?;
+            let sign = self.capability(mechanism, |o| o.sign)?;
             with_key(self, mechanism, key, Usage::Sign, sign.key_types(), |k| {
                 sign.start(&mechanism.param, k)
             })
@@ -415,7 +432,7 @@ impl SoftSession {
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
         begin(&mut self.operations().verify, || {
-            let verify = capability(mechanism, |o| o.verify)?;
+            let verify = self.capability(mechanism, |o| o.verify)?;
             with_key(
                 self,
                 mechanism,
@@ -453,7 +470,7 @@ impl SoftSession {
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
         begin(&mut self.operations().encrypt, || {
-            let encrypt = capability(mechanism, |o| o.encrypt)?;
+            let encrypt = self.capability(mechanism, |o| o.encrypt)?;
             with_key(
                 self,
                 mechanism,
@@ -471,7 +488,7 @@ impl SoftSession {
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
         begin(&mut self.operations().decrypt, || {
-            let decrypt = capability(mechanism, |o| o.decrypt)?;
+            let decrypt = self.capability(mechanism, |o| o.decrypt)?;
             with_key(
                 self,
                 mechanism,
