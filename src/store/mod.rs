@@ -51,8 +51,15 @@ pub struct ObjectRow {
 /// length of one statement or one transaction.
 pub struct TokenStore {
     path: PathBuf,
+    /// The one writer (and the data_version watcher).
     conn: Mutex<Connection>,
+    /// Idle read-only connections: reads take one, so reads on several
+    /// threads neither wait for each other nor for a commit.
+    readers: Mutex<Vec<Connection>>,
 }
+
+/// Idle readers kept per store (more are opened under load, then dropped).
+const MAX_IDLE_READERS: usize = 4;
 
 impl fmt::Debug for TokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,6 +87,7 @@ impl TokenStore {
         Ok(TokenStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
         })
     }
 
@@ -295,10 +303,12 @@ impl TokenStore {
     /// # Errors
     /// CKR_DEVICE_ERROR (logged) when the file cannot be read.
     pub fn data_version(&self) -> Result<i64> {
-        self.read("read data_version", |conn| {
-            conn.prepare_cached("PRAGMA data_version")?
-                .query_row([], |r| r.get(0))
-        })
+        // Per connection: always the writer's, so our own commits never
+        // count as someone else's.
+        let conn = self.conn.lock();
+        conn.prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| db_error(&self.path, "read data_version", e))
     }
 
     /// Erase the token (C_InitToken): delete every object and all metadata,
@@ -332,8 +342,17 @@ impl TokenStore {
 
     /// Run `f` on the connection under the lock; map its error.
     fn read<T>(&self, op: &str, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let conn = self.conn.lock();
-        f(&conn).map_err(|e| db_error(&self.path, op, e))
+        let idle = self.readers.lock().pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => schema::open_reader(&self.path)?,
+        };
+        let result = f(&conn).map_err(|e| db_error(&self.path, op, e));
+        let mut pool = self.readers.lock();
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        result
     }
 
     /// Run `f` in one IMMEDIATE transaction under the lock; map its error.

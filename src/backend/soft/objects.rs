@@ -13,6 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use cryptoki_sys::*;
 use parking_lot::RwLock;
@@ -66,7 +67,14 @@ struct Index {
     /// The store's data_version when the index last matched it; None before
     /// the first look.
     data_version: Option<i64>,
+    /// When that was checked: at most once per [`SYNC_INTERVAL`], so finds
+    /// on many threads do not queue on the store's writer connection.
+    checked: Option<Instant>,
 }
+
+/// How stale another process's changes may be at most when a find or an
+/// object function runs.
+const SYNC_INTERVAL: Duration = Duration::from_millis(1);
 
 /// The index of a token's objects.
 pub struct ObjectIndex {
@@ -150,9 +158,14 @@ impl Token {
     /// # Errors
     /// CKR_DEVICE_ERROR when the store cannot be read.
     pub fn sync(&self) -> Result<()> {
+        let recent = |index: &Index| index.checked.is_some_and(|t| t.elapsed() < SYNC_INTERVAL);
+        if recent(&self.objects.inner.read()) {
+            return Ok(());
+        }
         let version = self.store().data_version()?;
         let (seen, complete) = {
-            let index = self.objects.inner.read();
+            let mut index = self.objects.inner.write();
+            index.checked = Some(Instant::now());
             (index.data_version, index.complete)
         };
         if seen == Some(version) {
@@ -394,7 +407,7 @@ impl Token {
     /// CKR_DEVICE_ERROR when the store cannot be read.
     pub fn find(&self, template: &Template) -> Result<Vec<CK_OBJECT_HANDLE>> {
         self.sync()?;
-        let by_tag = if self.tagged() && !self.objects.inner.read().complete {
+        let by_tag = if self.tagged() {
             records::TAGGED
                 .iter()
                 .find_map(|kind| template.iter().find(|a| a.kind == *kind))
