@@ -111,6 +111,20 @@ pub enum MechParam {
         aad: Vec<u8>,
         tag_bits: CK_ULONG,
     },
+    /// CK_RSA_PKCS_PSS_PARAMS (CKM_RSA_PKCS_PSS, CKM_SHA*_RSA_PKCS_PSS).
+    RsaPss {
+        hash: CK_MECHANISM_TYPE,
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        salt_len: CK_ULONG,
+    },
+    /// CK_RSA_PKCS_OAEP_PARAMS (CKM_RSA_PKCS_OAEP); `label` is the
+    /// encoding parameter at pSourceData (empty when none was given).
+    RsaOaep {
+        hash: CK_MECHANISM_TYPE,
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        source: CK_RSA_PKCS_OAEP_SOURCE_TYPE,
+        label: Vec<u8>,
+    },
 }
 
 /// An output buffer under the spec's two-call convention (PKCS#11 3.0 §5.2):

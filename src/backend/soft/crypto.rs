@@ -11,8 +11,11 @@
 //! mechanism → CKR_KEY_TYPE_INCONSISTENT (the spec ranks it above the
 //! next); the key's usage attribute (CKA_SIGN ...) false or absent →
 //! CKR_KEY_FUNCTION_NOT_PERMITTED; CKA_ALLOWED_MECHANISMS present, non-empty
-//! and without the mechanism → CKR_MECHANISM_INVALID; then the mechanism's
-//! own checks (CKR_MECHANISM_PARAM_INVALID, CKR_CURVE_NOT_SUPPORTED ...).
+//! and without the mechanism → CKR_MECHANISM_INVALID; the key material
+//! refused by the configured policy (`mechanisms::key_permitted`: RSA under
+//! 2048 bits without `allow_rsa_1024` → CKR_KEY_SIZE_RANGE, a tiny RSA
+//! exponent → CKR_PUBLIC_KEY_INVALID); then the mechanism's own checks
+//! (CKR_MECHANISM_PARAM_INVALID, CKR_CURVE_NOT_SUPPORTED ...).
 //!
 //! An operation ends when a call finishes it or fails, but not on
 //! CKR_BUFFER_TOO_SMALL nor on a length query (NULL output buffer): the
@@ -123,6 +126,7 @@ pub(super) fn use_key<R>(
     if !mechanism_allowed(&attrs, mechanism.kind) {
         return Err(Rv::MECHANISM_INVALID);
     }
+    mechanisms::key_permitted(&attrs, mechanisms::KeyPolicy::of(session.token().config()))?;
     f(&attrs)
 }
 
