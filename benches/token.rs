@@ -41,7 +41,11 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let targets = targets(dir.path());
+    // BENCH_KEEP_DIR=path keeps the tokens (for profiling the cold start).
+    let root = std::env::var_os("BENCH_KEEP_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_path_buf());
+    let targets = targets(&root);
     println!("token benchmark: {objects} token objects per token (BENCH_OBJECTS)");
     println!(
         "{:<44} {:>14} {:>14} {:>8}",
@@ -94,7 +98,9 @@ fn targets(dir: &Path) -> Vec<Target> {
         module: prozhsm,
         env: ("PROZHSM_CONF", pz.join("prozhsm.conf")),
     }];
-    if Path::new(SOFTHSM).exists() {
+    if std::env::var_os("BENCH_PROZHSM_ONLY").is_some() {
+        println!("(BENCH_PROZHSM_ONLY: ProzHSM only)");
+    } else if Path::new(SOFTHSM).exists() {
         let sh = dir.join("softhsm");
         std::fs::create_dir_all(sh.join("tokens")).expect("dir");
         std::fs::write(
@@ -167,22 +173,36 @@ fn run(t: &Target, objects: usize) -> Vec<(String, f64, bool)> {
     eprintln!("{}: created {objects} objects at {rate:.0}/s", t.name);
     rows.push(("token-object creations/s".to_string(), rate, true));
 
-    // Finds by label.
-    let mut n = 0u64;
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(2) {
-        let label = format!("obj-{}", (n as usize * 7919) % objects);
-        let found = s
-            .find_objects(&[Attribute::Label(label.into_bytes())])
-            .expect("find");
-        assert_eq!(found.len(), 1);
-        n += 1;
+    // Finds by label, one and two threads (a session each).
+    for threads in [1usize, 2] {
+        let total = std::sync::atomic::AtomicU64::new(0);
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let total = &total;
+                let p = &p;
+                scope.spawn(move || {
+                    let s = p.open_ro_session(slot).expect("open");
+                    let mut n = 0u64;
+                    while start.elapsed() < Duration::from_secs(2) {
+                        let label = format!("obj-{}", ((n as usize + t * 4999) * 7919) % objects);
+                        let found = s
+                            .find_objects(&[Attribute::Label(label.into_bytes())])
+                            .expect("find");
+                        assert_eq!(found.len(), 1);
+                        n += 1;
+                    }
+                    total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                });
+            }
+        });
+        let rate = total.into_inner() as f64 / start.elapsed().as_secs_f64();
+        rows.push((
+            format!("C_FindObjects by label/s, {threads} thread(s)"),
+            rate,
+            true,
+        ));
     }
-    rows.push((
-        "C_FindObjects by label/s".to_string(),
-        n as f64 / start.elapsed().as_secs_f64(),
-        true,
-    ));
 
     // A key for the cold start.
     p_keypair(&s);
@@ -223,6 +243,7 @@ fn run(t: &Target, objects: usize) -> Vec<(String, f64, bool)> {
                 .output()
                 .expect("spawn");
             let text = String::from_utf8_lossy(&out.stdout);
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
             text.trim().parse::<f64>().unwrap_or_else(|_| {
                 panic!(
                     "cold start child: {text} {}",
@@ -276,7 +297,9 @@ fn cold_start_child(module: &str, var: &str, conf: &str) {
         })
         .expect("bench token");
     let s = p.open_ro_session(slot).expect("open");
+    let t_init = start.elapsed();
     s.login(UserType::User, Some(&pin("1234"))).expect("login");
+    let t_login = start.elapsed();
     let key = s
         .find_objects(&[
             Attribute::Class(ObjectClass::PRIVATE_KEY),
@@ -284,8 +307,12 @@ fn cold_start_child(module: &str, var: &str, conf: &str) {
             Attribute::Label(b"cold-key".to_vec()),
         ])
         .expect("find")[0];
+    let t_find = start.elapsed();
     let sig = s.sign(&Mechanism::Ecdsa, key, &[7u8; 32]).expect("sign");
     let ms = start.elapsed().as_secs_f64() * 1000.0;
+    eprintln!(
+        "cold start: init+open {t_init:?}, login {t_login:?}, find {t_find:?}, sign {ms:.1} ms"
+    );
     assert_eq!(sig.len(), 64);
     println!("{ms:.2}");
 }

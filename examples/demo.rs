@@ -55,30 +55,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let message = b"ProzHSM demo: sign me";
     let eddsa = Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure));
-    let cases: [(&str, Mechanism, &[u8], Mechanism, Vec<u8>); 3] = [
-        (
-            "Ed25519",
-            Mechanism::EccEdwardsKeyPairGen,
-            ED25519,
-            eddsa,
-            message.to_vec(),
-        ),
+    // (name, key pair generation, curve, signature mechanism)
+    let cases = [
+        ("Ed25519", Mechanism::EccEdwardsKeyPairGen, ED25519, eddsa),
         (
             "ECDSA P-256",
             Mechanism::EccKeyPairGen,
             P256,
             Mechanism::EcdsaSha256,
-            message.to_vec(),
         ),
         (
             "ECDSA secp256k1",
             Mechanism::EccKeyPairGen,
             SECP256K1,
             Mechanism::EcdsaSha256,
-            message.to_vec(),
         ),
     ];
-    for (name, keygen, params, sign, data) in cases {
+    for (name, keygen, params, sign) in cases {
+        let data = &message[..];
         let (public, private) = session.generate_key_pair(
             &keygen,
             &[
@@ -94,11 +88,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Attribute::Label(name.into()),
             ],
         )?;
-        let signature = session.sign(&sign, private, &data)?;
-        session.verify(&sign, public, &data, &signature)?;
+        let signature = session.sign(&sign, private, data)?;
+        session.verify(&sign, public, data, &signature)?;
         let mut tampered = signature.clone();
         tampered[0] ^= 1;
-        let refused = session.verify(&sign, public, &data, &tampered).is_err();
+        let refused = session.verify(&sign, public, data, &tampered).is_err();
         let point = session.get_attributes(public, &[AttributeType::EcPoint])?;
         let point_len = match point.first() {
             Some(Attribute::EcPoint(p)) => p.len(),

@@ -99,11 +99,31 @@ pub enum MechParam {
     /// CK_EDDSA_PARAMS (CKM_EDDSA): Ed25519ph when `prehash`, and the
     /// context data (empty when none was given).
     Eddsa { prehash: bool, context: Vec<u8> },
+    /// CK_ECDH1_DERIVE_PARAMS (CKM_ECDH1_DERIVE, CKM_ECDH1_COFACTOR_DERIVE).
+    Ecdh {
+        kdf: CK_EC_KDF_TYPE,
+        shared_data: Vec<u8>,
+        public_data: Vec<u8>,
+    },
     /// CK_GCM_PARAMS (CKM_AES_GCM, the 3.0 layout with ulIvBits).
     Gcm {
         iv: Vec<u8>,
         aad: Vec<u8>,
         tag_bits: CK_ULONG,
+    },
+    /// CK_RSA_PKCS_PSS_PARAMS (CKM_RSA_PKCS_PSS, CKM_SHA*_RSA_PKCS_PSS).
+    RsaPss {
+        hash: CK_MECHANISM_TYPE,
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        salt_len: CK_ULONG,
+    },
+    /// CK_RSA_PKCS_OAEP_PARAMS (CKM_RSA_PKCS_OAEP); `label` is the
+    /// encoding parameter at pSourceData (empty when none was given).
+    RsaOaep {
+        hash: CK_MECHANISM_TYPE,
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        source: CK_RSA_PKCS_OAEP_SOURCE_TYPE,
+        label: Vec<u8>,
     },
 }
 

@@ -1,4 +1,5 @@
-//! Elliptic-curve keys and ECDSA (PKCS#11 3.0 Current Mechanisms §2.3):
+//! Elliptic-curve keys and ECDSA (PKCS#11 3.0 Current Mechanisms §2.3)
+//! (ECDH is in `ecdh.rs`, on the same curve table):
 //! CKM_EC_KEY_PAIR_GEN, CKM_ECDSA (on a caller's digest, single-part) and
 //! CKM_ECDSA_SHA1/224/256/384/512, on P-256, P-384, P-521 and secp256k1.
 //!
@@ -20,6 +21,7 @@
 //! bits (ANSI X9.62); a shorter one is used as the integer it is. On P-521
 //! the input may be at most 64 bytes (CKR_DATA_LEN_RANGE beyond).
 
+use aws_lc_rs::agreement;
 use aws_lc_rs::digest as lc_digest;
 use aws_lc_rs::encoding::AsBigEndian;
 use aws_lc_rs::signature::{self as lc, KeyPair as _};
@@ -145,6 +147,7 @@ pub enum Backend {
         sign: &'static lc::EcdsaSigningAlgorithm,
         verify: &'static lc::EcdsaVerificationAlgorithm,
         digest: &'static lc_digest::Algorithm,
+        ecdh: &'static agreement::Algorithm,
     },
     /// k256: ~5x aws-lc-rs's secp256k1 speed, and low-S by construction.
     K256,
@@ -171,6 +174,7 @@ pub static CURVES: &[Curve] = &[
             sign: &lc::ECDSA_P256_SHA256_FIXED_SIGNING,
             verify: &lc::ECDSA_P256_SHA256_FIXED,
             digest: &lc_digest::SHA256,
+            ecdh: &agreement::ECDH_P256,
         },
     },
     Curve {
@@ -181,6 +185,7 @@ pub static CURVES: &[Curve] = &[
             sign: &lc::ECDSA_P384_SHA384_FIXED_SIGNING,
             verify: &lc::ECDSA_P384_SHA384_FIXED,
             digest: &lc_digest::SHA384,
+            ecdh: &agreement::ECDH_P384,
         },
     },
     Curve {
@@ -191,6 +196,7 @@ pub static CURVES: &[Curve] = &[
             sign: &lc::ECDSA_P521_SHA512_FIXED_SIGNING,
             verify: &lc::ECDSA_P521_SHA512_FIXED,
             digest: &lc_digest::SHA512,
+            ecdh: &agreement::ECDH_P521,
         },
     },
     Curve {
@@ -245,7 +251,7 @@ impl Curve {
     }
 
     /// The private scalar of a key, at the order's length.
-    fn scalar(&self, key: &Attributes) -> Result<Zeroizing<Vec<u8>>> {
+    pub(super) fn scalar(&self, key: &Attributes) -> Result<Zeroizing<Vec<u8>>> {
         let value = key_value(key, CKA_VALUE)?;
         let v = value.as_slice();
         let start = v.iter().position(|b| *b != 0).unwrap_or(v.len());
@@ -326,6 +332,20 @@ impl Curve {
                 }
             },
         }
+    }
+}
+
+/// Check an EC key object's values the way C_SignInit / C_VerifyInit will
+/// parse them (for C_CreateObject).
+///
+/// # Errors
+/// CKR_DOMAIN_PARAMS_INVALID, CKR_CURVE_NOT_SUPPORTED, CKR_KEY_SIZE_RANGE
+/// (bad scalar), CKR_PUBLIC_KEY_INVALID (point not on the curve).
+pub fn check_key(key: &Attributes) -> Result<()> {
+    let curve = Curve::of_key(key)?;
+    match key.class() {
+        CKO_PRIVATE_KEY => curve.signing_key(key).map(drop),
+        _ => curve.verifying_key(key).map(drop),
     }
 }
 

@@ -224,3 +224,49 @@ fn bad_keys() {
     let short = key(CKK_EC, &[(CKA_EC_PARAMS, &p)], Some(&[1u8; 31]));
     assert!(Sign::start(&ECDSA, &MechParam::None, &short).is_ok());
 }
+
+/// The checks CKM_EC_KEY_PAIR_GEN makes before the attribute policy.
+#[test]
+fn key_pair_gen_template_checks() {
+    use crate::backend::Attr;
+    let gen = |public: &[Attr], private: &[Attr]| {
+        EC_KEY_PAIR_GEN
+            .generate(&MechParam::None, public, private, Actor::default())
+            .map(drop)
+    };
+    assert_eq!(gen(&[], &[]), Err(Rv::TEMPLATE_INCOMPLETE));
+    let ed = [Attr::new(CKA_EC_PARAMS, &CurveId::Ed25519.oid_der())];
+    assert_eq!(gen(&ed, &[]), Err(Rv::CURVE_NOT_SUPPORTED));
+    let p256 = [Attr::new(CKA_EC_PARAMS, &CurveId::P256.oid_der())];
+    let p384 = [Attr::new(CKA_EC_PARAMS, &CurveId::P384.oid_der())];
+    assert_eq!(gen(&p256, &p384), Err(Rv::TEMPLATE_INCONSISTENT));
+    assert_eq!(
+        EC_KEY_PAIR_GEN
+            .generate(&MechParam::Bytes(vec![1]), &p256, &[], Actor::default())
+            .map(drop),
+        Err(Rv::MECHANISM_PARAM_INVALID)
+    );
+}
+
+#[test]
+fn check_key_for_import() {
+    use crate::mechanisms::check_key as check;
+    let (public, private) = pair(CurveId::Secp256k1);
+    assert_eq!(check(&public), Ok(()));
+    assert_eq!(check(&private), Ok(()));
+    let p = params(CurveId::P384);
+    let zero = key(CKK_EC, &[(CKA_EC_PARAMS, &p)], Some(&[0u8; 48]));
+    assert_eq!(check(&zero), Err(Rv::ATTRIBUTE_VALUE_INVALID));
+    let off = key(
+        CKK_EC,
+        &[(CKA_EC_PARAMS, &p), (CKA_EC_POINT, &[4u8; 97])],
+        None,
+    );
+    assert_eq!(check(&off), Err(Rv::ATTRIBUTE_VALUE_INVALID));
+    let brainpool = der::tlv(
+        der::OID,
+        &[0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07],
+    );
+    let other = key(CKK_EC, &[(CKA_EC_PARAMS, &brainpool)], Some(&[1u8; 32]));
+    assert_eq!(check(&other), Err(Rv::CURVE_NOT_SUPPORTED));
+}

@@ -252,6 +252,26 @@ impl VerifyOp for EddsaVerify {
     }
 }
 
+/// Check an Edwards key object's values the way C_SignInit / C_VerifyInit
+/// will parse them (for C_CreateObject).
+///
+/// # Errors
+/// CKR_DOMAIN_PARAMS_INVALID, CKR_CURVE_NOT_SUPPORTED, CKR_KEY_SIZE_RANGE,
+/// CKR_PUBLIC_KEY_INVALID.
+pub fn check_key(key: &Attributes) -> Result<()> {
+    check_curve(key)?;
+    if key.class() == CKO_PRIVATE_KEY {
+        return seed(key).map(drop);
+    }
+    let value = key.bytes(CKA_EC_POINT).ok_or(Rv::PUBLIC_KEY_INVALID)?;
+    let point: [u8; KEY_LEN] = decode_point(value, &[KEY_LEN])
+        .try_into()
+        .map_err(|_| Rv::PUBLIC_KEY_INVALID)?;
+    ed25519_dalek::VerifyingKey::from_bytes(&point)
+        .map(drop)
+        .map_err(|_| Rv::PUBLIC_KEY_INVALID)
+}
+
 /// A new Ed25519 key pair: (public key, seed).
 ///
 /// # Errors

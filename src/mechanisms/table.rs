@@ -1,13 +1,13 @@
 //! The mechanism table: every mechanism the software token offers, once.
 //! C_GetMechanismList lists it in this order.
 //!
-//! Key sizes are in bits for every family here (PKCS#11 3.0 Current
-//! Mechanisms gives bits for EC/EdDSA and RSA, bytes for AES and generic
-//! secrets — those rows say so).
+//! Key sizes follow the spec's unit per family: bits for EC, EdDSA and
+//! CKM_GENERIC_SECRET_KEY_GEN; bytes for AES and for the HMAC mechanisms (as
+//! SoftHSMv2 reports them).
 
 use cryptoki_sys::*;
 
-use crate::mechanisms::{digest, ec, eddsa, info, MechanismEntry, Ops};
+use crate::mechanisms::{aes, cmac, digest, ec, ecdh, eddsa, hmac, info, rsa, MechanismEntry, Ops};
 
 /// CKF_ flags describing the EC support of the EC and EdDSA rows: prime
 /// fields, named curves by OID or by name, uncompressed points.
@@ -22,6 +22,35 @@ macro_rules! digest_row {
             info: info(0, 0, CKF_DIGEST),
             ops: Ops {
                 digest: Some(&$imp),
+                ..Ops::NONE
+            },
+        }
+    };
+}
+
+macro_rules! cipher_row {
+    ($kind:ident, $name:literal, $imp:expr) => {
+        MechanismEntry {
+            kind: $kind,
+            name: $name,
+            info: info(16, 32, CKF_ENCRYPT | CKF_DECRYPT),
+            ops: Ops {
+                encrypt: Some(&$imp),
+                decrypt: Some(&$imp),
+                ..Ops::NONE
+            },
+        }
+    };
+}
+
+macro_rules! key_gen_row {
+    ($kind:ident, $name:literal, $min:expr, $max:expr, $imp:expr) => {
+        MechanismEntry {
+            kind: $kind,
+            name: $name,
+            info: info($min, $max, CKF_GENERATE),
+            ops: Ops {
+                key_gen: Some(&$imp),
                 ..Ops::NONE
             },
         }
@@ -106,6 +135,24 @@ pub static TABLE: &[MechanismEntry] = &[
         EC_FLAGS,
         ec::ECDSA_SHA512
     ),
+    MechanismEntry {
+        kind: CKM_ECDH1_DERIVE,
+        name: "CKM_ECDH1_DERIVE",
+        info: info(256, 521, CKF_DERIVE | EC_FLAGS),
+        ops: Ops {
+            derive: Some(&ecdh::ECDH1_DERIVE),
+            ..Ops::NONE
+        },
+    },
+    MechanismEntry {
+        kind: CKM_ECDH1_COFACTOR_DERIVE,
+        name: "CKM_ECDH1_COFACTOR_DERIVE",
+        info: info(256, 521, CKF_DERIVE | EC_FLAGS),
+        ops: Ops {
+            derive: Some(&ecdh::ECDH1_COFACTOR_DERIVE),
+            ..Ops::NONE
+        },
+    },
     // EdDSA: Ed25519.
     MechanismEntry {
         kind: CKM_EC_EDWARDS_KEY_PAIR_GEN,
@@ -124,6 +171,183 @@ pub static TABLE: &[MechanismEntry] = &[
         EDWARDS_FLAGS,
         eddsa::EDDSA
     ),
+    // HMAC: key sizes in bytes, as SoftHSMv2 reports them.
+    key_gen_row!(
+        CKM_GENERIC_SECRET_KEY_GEN,
+        "CKM_GENERIC_SECRET_KEY_GEN",
+        8,
+        8 * hmac::MAX_KEY_LEN as CK_ULONG,
+        hmac::GENERIC_SECRET_KEY_GEN
+    ),
+    sign_row!(
+        CKM_SHA_1_HMAC,
+        "CKM_SHA_1_HMAC",
+        20,
+        512,
+        0,
+        hmac::SHA1_HMAC
+    ),
+    sign_row!(
+        CKM_SHA224_HMAC,
+        "CKM_SHA224_HMAC",
+        28,
+        512,
+        0,
+        hmac::SHA224_HMAC
+    ),
+    sign_row!(
+        CKM_SHA256_HMAC,
+        "CKM_SHA256_HMAC",
+        32,
+        512,
+        0,
+        hmac::SHA256_HMAC
+    ),
+    sign_row!(
+        CKM_SHA384_HMAC,
+        "CKM_SHA384_HMAC",
+        48,
+        512,
+        0,
+        hmac::SHA384_HMAC
+    ),
+    sign_row!(
+        CKM_SHA512_HMAC,
+        "CKM_SHA512_HMAC",
+        64,
+        512,
+        0,
+        hmac::SHA512_HMAC
+    ),
+    // AES: key sizes in bytes.
+    key_gen_row!(
+        CKM_AES_KEY_GEN,
+        "CKM_AES_KEY_GEN",
+        16,
+        32,
+        hmac::AES_KEY_GEN
+    ),
+    cipher_row!(CKM_AES_ECB, "CKM_AES_ECB", aes::AES_ECB),
+    cipher_row!(CKM_AES_CBC, "CKM_AES_CBC", aes::AES_CBC),
+    cipher_row!(CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD", aes::AES_CBC_PAD),
+    cipher_row!(CKM_AES_CTR, "CKM_AES_CTR", aes::AES_CTR),
+    cipher_row!(CKM_AES_GCM, "CKM_AES_GCM", aes::AES_GCM),
+    sign_row!(CKM_AES_CMAC, "CKM_AES_CMAC", 16, 32, 0, cmac::AES_CMAC),
+    sign_row!(
+        CKM_AES_CMAC_GENERAL,
+        "CKM_AES_CMAC_GENERAL",
+        16,
+        32,
+        0,
+        cmac::AES_CMAC_GENERAL
+    ),
+    // RSA (aws-lc-rs), 2048–8192-bit keys. Generation makes 2048, 3072, 4096
+    // and 8192 bits; 1024-bit keys, where the policy allows them, only
+    // verify. Left out (see mechanisms::rsa): CKM_RSA_PKCS decrypt (no
+    // implicit rejection), CKM_RSA_X_509, SHA-224, SHA-1 signing, SHA-1 PSS.
+    MechanismEntry {
+        kind: CKM_RSA_PKCS_KEY_PAIR_GEN,
+        name: "CKM_RSA_PKCS_KEY_PAIR_GEN",
+        info: info(rsa::MIN_KEY_BITS, rsa::MAX_KEY_BITS, CKF_GENERATE_KEY_PAIR),
+        ops: Ops {
+            key_pair_gen: Some(&rsa::RSA_PKCS_KEY_PAIR_GEN),
+            ..Ops::NONE
+        },
+    },
+    MechanismEntry {
+        kind: CKM_RSA_PKCS,
+        name: "CKM_RSA_PKCS",
+        info: info(
+            rsa::MIN_KEY_BITS,
+            rsa::MAX_KEY_BITS,
+            CKF_SIGN | CKF_VERIFY | CKF_ENCRYPT,
+        ),
+        ops: Ops {
+            sign: Some(&rsa::RSA_PKCS),
+            verify: Some(&rsa::RSA_PKCS),
+            encrypt: Some(&rsa::RSA_PKCS_ENCRYPT),
+            ..Ops::NONE
+        },
+    },
+    MechanismEntry {
+        kind: CKM_SHA1_RSA_PKCS,
+        name: "CKM_SHA1_RSA_PKCS",
+        info: info(rsa::MIN_KEY_BITS, rsa::MAX_KEY_BITS, CKF_VERIFY),
+        ops: Ops {
+            verify: Some(&rsa::SHA1_RSA_PKCS),
+            ..Ops::NONE
+        },
+    },
+    sign_row!(
+        CKM_SHA256_RSA_PKCS,
+        "CKM_SHA256_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA256_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_SHA384_RSA_PKCS,
+        "CKM_SHA384_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA384_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_SHA512_RSA_PKCS,
+        "CKM_SHA512_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA512_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_RSA_PKCS_PSS,
+        "CKM_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA256_RSA_PKCS_PSS,
+        "CKM_SHA256_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA256_RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA384_RSA_PKCS_PSS,
+        "CKM_SHA384_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA384_RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA512_RSA_PKCS_PSS,
+        "CKM_SHA512_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA512_RSA_PKCS_PSS
+    ),
+    MechanismEntry {
+        kind: CKM_RSA_PKCS_OAEP,
+        name: "CKM_RSA_PKCS_OAEP",
+        info: info(
+            rsa::MIN_KEY_BITS,
+            rsa::MAX_KEY_BITS,
+            CKF_ENCRYPT | CKF_DECRYPT,
+        ),
+        ops: Ops {
+            encrypt: Some(&rsa::RSA_PKCS_OAEP),
+            decrypt: Some(&rsa::RSA_PKCS_OAEP),
+            ..Ops::NONE
+        },
+    },
 ];
 
 #[cfg(test)]
@@ -154,6 +378,7 @@ mod tests {
                 (CKF_DECRYPT, o.decrypt.is_some()),
                 (CKF_GENERATE, o.key_gen.is_some()),
                 (CKF_GENERATE_KEY_PAIR, o.key_pair_gen.is_some()),
+                (CKF_DERIVE, o.derive.is_some()),
             ];
             for (flag, has) in pairs {
                 assert_eq!(f & flag != 0, has, "{}: flag {flag:#x}", e.name);

@@ -52,8 +52,15 @@ pub struct ObjectRow {
 /// length of one statement or one transaction.
 pub struct TokenStore {
     path: PathBuf,
+    /// The one writer (and the data_version watcher).
     conn: Mutex<Connection>,
+    /// Idle read-only connections: reads take one, so reads on several
+    /// threads neither wait for each other nor for a commit.
+    readers: Mutex<Vec<Connection>>,
 }
+
+/// Idle readers kept per store (more are opened under load, then dropped).
+const MAX_IDLE_READERS: usize = 4;
 
 impl fmt::Debug for TokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -81,6 +88,7 @@ impl TokenStore {
         Ok(TokenStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
         })
     }
 
@@ -165,12 +173,22 @@ impl TokenStore {
     /// CKR_DEVICE_ERROR (logged) when the id is taken or the file cannot be
     /// written; nothing is changed then.
     pub fn insert_object(&self, row: &ObjectRow) -> Result<()> {
+        self.insert_tagged(row, &[])
+    }
+
+    /// [`TokenStore::insert_object`] with the row's search tags, in the same
+    /// transaction.
+    ///
+    /// # Errors
+    /// As [`TokenStore::insert_object`].
+    pub fn insert_tagged(&self, row: &ObjectRow, tags: &[Tag]) -> Result<()> {
         let mut conn = self.lock_for_write();
         let result = write_tx(&mut conn, |tx| {
             tx.prepare_cached(
                 "INSERT INTO objects (id, generation, public, sealed) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![row.id, row.generation, row.public, row.sealed])
+            .execute(params![row.id, row.generation, row.public, row.sealed])?;
+            put_tags(tx, row.id, tags)
         });
         match result {
             Ok(_) => Ok(()),
@@ -195,15 +213,55 @@ impl TokenStore {
     /// CKR_DEVICE_ERROR (logged) when the file cannot be written. Nothing is
     /// changed in either case.
     pub fn update_object(&self, id: i64, public: &[u8], sealed: &[u8]) -> Result<i64> {
-        let generation = self.write("update object", |tx| {
-            tx.prepare_cached(
-                "UPDATE objects SET generation = generation + 1, public = ?2, sealed = ?3
-                 WHERE id = ?1 RETURNING generation",
-            )?
-            .query_row(params![id, public, sealed], |r| r.get(0))
-            .optional()
+        self.update_tagged(id, public, sealed, &[])
+    }
+
+    /// [`TokenStore::update_object`], replacing the row's search tags in the
+    /// same transaction.
+    ///
+    /// # Errors
+    /// As [`TokenStore::update_object`].
+    pub fn update_tagged(
+        &self,
+        id: i64,
+        public: &[u8],
+        sealed: &[u8],
+        tags: &[Tag],
+    ) -> Result<i64> {
+        let generation: Option<i64> = self.write("update object", |tx| {
+            let generation = tx
+                .prepare_cached(
+                    "UPDATE objects SET generation = generation + 1, public = ?2, sealed = ?3
+                     WHERE id = ?1 RETURNING generation",
+                )?
+                .query_row(params![id, public, sealed], |r| r.get(0))
+                .optional()?;
+            if generation.is_some() {
+                put_tags(tx, id, tags)?;
+            }
+            Ok(generation)
         })?;
         generation.ok_or(Rv::OBJECT_HANDLE_INVALID)
+    }
+
+    /// The ids of the objects carrying any of `tags`.
+    ///
+    /// # Errors
+    /// CKR_DEVICE_ERROR (logged) when the file cannot be read.
+    pub fn ids_with_tags(&self, tags: &[Tag]) -> Result<Vec<i64>> {
+        self.read("read tags", |conn| {
+            let mut stmt = conn.prepare_cached("SELECT id FROM tags WHERE tag = ?1")?;
+            let mut ids = Vec::new();
+            for tag in tags {
+                let rows = stmt.query_map(params![&tag[..]], |r| r.get(0))?;
+                for id in rows {
+                    ids.push(id?);
+                }
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            Ok(ids)
+        })
     }
 
     /// Delete an object (a missing one is not an error).
@@ -218,6 +276,8 @@ impl TokenStore {
     pub fn delete_object(&self, id: i64) -> Result<()> {
         let mut conn = self.lock_for_write();
         let deleted = write_tx(&mut conn, |tx| {
+            tx.prepare_cached("DELETE FROM tags WHERE id = ?1")?
+                .execute(params![id])?;
             tx.prepare_cached("DELETE FROM objects WHERE id = ?1")?
                 .execute(params![id])
         })
@@ -275,10 +335,12 @@ impl TokenStore {
     /// # Errors
     /// CKR_DEVICE_ERROR (logged) when the file cannot be read.
     pub fn data_version(&self) -> Result<i64> {
-        self.read("read data_version", |conn| {
-            conn.prepare_cached("PRAGMA data_version")?
-                .query_row([], |r| r.get(0))
-        })
+        // Per connection: always the writer's, so our own commits never
+        // count as someone else's.
+        let conn = self.conn.lock();
+        conn.prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| db_error(&self.path, "read data_version", e))
     }
 
     /// Erase the token (C_InitToken): delete every object and all metadata,
@@ -293,6 +355,7 @@ impl TokenStore {
     pub fn reset(&self, meta: &[(&str, &[u8])]) -> Result<()> {
         let mut conn = self.lock_for_write();
         write_tx(&mut conn, |tx| {
+            tx.prepare_cached("DELETE FROM tags")?.execute([])?;
             tx.prepare_cached("DELETE FROM objects")?.execute([])?;
             tx.prepare_cached("DELETE FROM meta")?.execute([])?;
             let mut insert = tx.prepare_cached(
@@ -311,8 +374,17 @@ impl TokenStore {
 
     /// Run `f` on the connection under the lock; map its error.
     fn read<T>(&self, op: &str, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let conn = self.conn.lock();
-        f(&conn).map_err(|e| db_error(&self.path, op, e))
+        let idle = self.readers.lock().pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => schema::open_reader(&self.path)?,
+        };
+        let result = f(&conn).map_err(|e| db_error(&self.path, op, e));
+        let mut pool = self.readers.lock();
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        result
     }
 
     /// Run `f` in one IMMEDIATE transaction under the lock; map its error.
@@ -337,6 +409,20 @@ impl TokenStore {
         }
         conn
     }
+}
+
+/// A search tag: a keyed hash of one attribute, computed by the token.
+pub type Tag = [u8; 16];
+
+/// Replace the tags of object `id`.
+fn put_tags(tx: &Transaction<'_>, id: i64, tags: &[Tag]) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM tags WHERE id = ?1")?
+        .execute(params![id])?;
+    let mut insert = tx.prepare_cached("INSERT INTO tags (tag, id) VALUES (?1, ?2)")?;
+    for tag in tags {
+        insert.execute(params![&tag[..], id])?;
+    }
+    Ok(())
 }
 
 /// The token files in `dir`, sorted by name: regular files (or links to

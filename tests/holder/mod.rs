@@ -85,8 +85,8 @@ fn span(field: Field) -> Range<usize> {
     unreachable!("every field is in FIELDS")
 }
 
-/// Random key values (the RSA ones are not a consistent key: the token
-/// stores them without using them, and they are as secret as real ones).
+/// Random key values: 32-byte secrets, curve scalars, and a fresh RSA-2048
+/// key (the token checks an imported RSA key's consistency).
 pub struct Material {
     frame: Vec<u8>,
 }
@@ -100,7 +100,19 @@ impl Material {
             let r = span(f);
             frame[r.start] = (frame[r.start] & 0x7F) | 0x01;
         }
-        frame[span(Field::RsaModulus).start] |= 0x80; // 2048 bits
+        let rsa = rsa_components();
+        let fields = [
+            Field::RsaModulus,
+            Field::RsaD,
+            Field::RsaP,
+            Field::RsaQ,
+            Field::RsaDp,
+            Field::RsaDq,
+            Field::RsaQinv,
+        ];
+        for (f, value) in fields.into_iter().zip(rsa) {
+            frame[span(f)].copy_from_slice(&value);
+        }
         Material { frame }
     }
 
@@ -122,6 +134,57 @@ impl Material {
     }
 }
 
+/// A new RSA-2048 key's n, d, p, q, dP, dQ, qInv, each at its field's full
+/// length (keys with a shorter component are drawn again, so every value is
+/// searched for exactly as any copy of it would be laid out).
+fn rsa_components() -> [Vec<u8>; 7] {
+    use aws_lc_rs::encoding::AsDer;
+    let lens = [256, 256, 128, 128, 128, 128, 128];
+    loop {
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .expect("generate RSA");
+        let pkcs8 = pair.as_der().expect("PKCS#8");
+        // PrivateKeyInfo: version, algorithm, OCTET STRING { RSAPrivateKey }.
+        let info = der_items(der_item(pkcs8.as_ref()).1);
+        let rsa = der_items(der_item(info[2].1).1);
+        // RSAPrivateKey: version, n, e, d, p, q, dP, dQ, qInv.
+        assert_eq!(rsa[2].1, [1, 0, 1], "e = 65537");
+        let ints: Vec<Vec<u8>> = [1, 3, 4, 5, 6, 7, 8]
+            .iter()
+            .map(|&i| {
+                let v = rsa[i].1;
+                v.strip_prefix(&[0]).unwrap_or(v).to_vec()
+            })
+            .collect();
+        if ints.iter().zip(lens).all(|(v, len)| v.len() == len) {
+            return ints.try_into().expect("seven components");
+        }
+    }
+}
+
+/// The first DER item of `bytes`: (tag, contents).
+fn der_item(bytes: &[u8]) -> (u8, &[u8], usize) {
+    let tag = bytes[0];
+    let (len, head) = match bytes[1] {
+        n if n < 0x80 => (usize::from(n), 2),
+        0x81 => (usize::from(bytes[2]), 3),
+        0x82 => (usize::from(bytes[2]) << 8 | usize::from(bytes[3]), 4),
+        n => panic!("DER length form {n:#x}"),
+    };
+    (tag, &bytes[head..head + len], head + len)
+}
+
+/// The items inside a constructed DER value's contents.
+fn der_items(mut bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let (tag, contents, used) = der_item(bytes);
+        out.push((tag, contents));
+        bytes = &bytes[used..];
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------
 // The holder process
 
@@ -134,10 +197,13 @@ const K256_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a];
 const ED25519_PARAMS: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
 
 /// The keys a holder signs with: (label, mechanism, input length).
-const SIGNERS: [(&str, CK_MECHANISM_TYPE, usize); 5] = [
+const SIGNERS: [(&str, CK_MECHANISM_TYPE, usize); 8] = [
+    ("held-aes", CKM_AES_CMAC, 32),
+    ("held-public-secret", CKM_SHA256_HMAC, 32),
     ("held-p256", CKM_ECDSA, 32),
     ("held-k256", CKM_ECDSA, 32),
     ("held-ed25519", CKM_EDDSA, 64),
+    ("held-rsa", CKM_SHA256_RSA_PKCS, 64),
     ("made-p256", CKM_ECDSA, 32),
     ("made-ed25519", CKM_EDDSA, 64),
 ];
@@ -194,6 +260,7 @@ fn secret_key<'a>(
         .bool(CKA_PRIVATE, private)
         .bool(CKA_SENSITIVE, true)
         .bool(CKA_EXTRACTABLE, false)
+        .bool(CKA_SIGN, true)
         .plain(CKA_LABEL, label.as_bytes())
         .secret(CKA_VALUE, value)
 }
@@ -220,7 +287,7 @@ fn import_keys(p: &P11, s: CK_SESSION_HANDLE, frame: &[u8]) {
         .bool(CKA_TOKEN, true)
         .bool(CKA_PRIVATE, true)
         .bool(CKA_SENSITIVE, true)
-        .bool(CKA_SIGN, false)
+        .bool(CKA_SIGN, true)
         .plain(CKA_LABEL, b"held-rsa")
         .plain(CKA_MODULUS, v(Field::RsaModulus))
         .plain(CKA_PUBLIC_EXPONENT, &[1, 0, 1])

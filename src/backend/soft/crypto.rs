@@ -3,16 +3,19 @@
 //! `crate::mechanisms`; here are the checks at C_*Init, the operation
 //! state, and the two-call convention.
 //!
-//! At C_*Init, in this order (SoftHSMv2's, where the spec names no order):
-//! an operation of the kind already active → CKR_OPERATION_ACTIVE; the
-//! mechanism not in the table, or without this capability →
-//! CKR_MECHANISM_INVALID; the key handle unknown or not visible (private
-//! objects are only indexed while the user is logged in) →
-//! CKR_KEY_HANDLE_INVALID; the key's usage attribute (CKA_SIGN ...) false or
-//! absent → CKR_KEY_FUNCTION_NOT_PERMITTED; CKA_ALLOWED_MECHANISMS present,
-//! non-empty and without the mechanism → CKR_MECHANISM_INVALID; the key's
-//! class or type wrong for the mechanism → CKR_KEY_TYPE_INCONSISTENT; then
-//! the mechanism's own checks (CKR_MECHANISM_PARAM_INVALID ...).
+//! At C_*Init, in this order: an operation of the kind already active →
+//! CKR_OPERATION_ACTIVE; the mechanism not in the table, or without this
+//! capability → CKR_MECHANISM_INVALID; the key handle unknown or not
+//! visible (private objects are only indexed while the user is logged in)
+//! → CKR_KEY_HANDLE_INVALID; the key's class or type wrong for the
+//! mechanism → CKR_KEY_TYPE_INCONSISTENT (the spec ranks it above the
+//! next); the key's usage attribute (CKA_SIGN ...) false or absent →
+//! CKR_KEY_FUNCTION_NOT_PERMITTED; CKA_ALLOWED_MECHANISMS present, non-empty
+//! and without the mechanism → CKR_MECHANISM_INVALID; the key material
+//! refused by the configured policy (`mechanisms::key_permitted`: RSA under
+//! 2048 bits without `allow_rsa_1024` → CKR_KEY_SIZE_RANGE, a tiny RSA
+//! exponent → CKR_PUBLIC_KEY_INVALID); then the mechanism's own checks
+//! (CKR_MECHANISM_PARAM_INVALID, CKR_CURVE_NOT_SUPPORTED ...).
 //!
 //! An operation ends when a call finishes it or fails, but not on
 //! CKR_BUFFER_TOO_SMALL nor on a length query (NULL output buffer): the
@@ -22,6 +25,7 @@
 use cryptoki_sys::*;
 
 use crate::backend::soft::session::SoftSession;
+use crate::backend::soft::token::Login;
 use crate::backend::{Mechanism, Output};
 use crate::error::{Result, Rv};
 use crate::mechanisms::{self, CipherOp, DigestOp, SignOp, VerifyOp};
@@ -30,20 +34,28 @@ use crate::object::Attributes;
 /// The operations active in one session, at most one of each kind.
 #[derive(Default)]
 pub struct Operations {
-    digest: Option<Box<dyn DigestOp>>,
-    sign: Option<Box<dyn SignOp>>,
-    verify: Option<Box<dyn VerifyOp>>,
-    encrypt: Option<Box<dyn CipherOp>>,
-    decrypt: Option<Box<dyn CipherOp>>,
+    digest: Option<Active<dyn DigestOp>>,
+    sign: Option<Active<dyn SignOp>>,
+    verify: Option<Active<dyn VerifyOp>>,
+    encrypt: Option<Active<dyn CipherOp>>,
+    decrypt: Option<Active<dyn CipherOp>>,
+}
+
+/// One active operation. `private`: its key is a private object, so the
+/// operation ends, unused, once the user has logged out.
+struct Active<T: ?Sized> {
+    private: bool,
+    op: Box<T>,
 }
 
 /// What a key is used for, and the attribute that permits it.
 #[derive(Clone, Copy)]
-enum Usage {
+pub(super) enum Usage {
     Sign,
     Verify,
     Encrypt,
     Decrypt,
+    Derive,
 }
 
 impl Usage {
@@ -53,42 +65,52 @@ impl Usage {
             Usage::Verify => CKA_VERIFY,
             Usage::Encrypt => CKA_ENCRYPT,
             Usage::Decrypt => CKA_DECRYPT,
+            Usage::Derive => CKA_DERIVE,
         }
     }
 
     /// The class an asymmetric key must have for this use.
     fn asymmetric_class(self) -> CK_OBJECT_CLASS {
         match self {
-            Usage::Sign | Usage::Decrypt => CKO_PRIVATE_KEY,
+            Usage::Sign | Usage::Decrypt | Usage::Derive => CKO_PRIVATE_KEY,
             Usage::Verify | Usage::Encrypt => CKO_PUBLIC_KEY,
         }
     }
 }
 
-/// Run `start` on the key behind `handle` once every common check passed.
-fn with_key<T>(
+/// Run `start` on the key behind `handle` once every common check passed;
+/// the operation is marked private when the key is.
+fn with_key<T: ?Sized>(
     session: &SoftSession,
     mechanism: &Mechanism,
     handle: CK_OBJECT_HANDLE,
     usage: Usage,
     key_types: &[CK_KEY_TYPE],
-    start: impl FnOnce(&Attributes) -> Result<T>,
-) -> Result<T> {
+    start: impl FnOnce(&Attributes) -> Result<Box<T>>,
+) -> Result<Active<T>> {
+    use_key(session, mechanism, handle, usage, key_types, |attrs| {
+        Ok(Active {
+            private: attrs.is_private(),
+            op: start(attrs)?,
+        })
+    })
+}
+
+/// Run `f` on the key behind `handle` once every common check passed.
+pub(super) fn use_key<R>(
+    session: &SoftSession,
+    mechanism: &Mechanism,
+    handle: CK_OBJECT_HANDLE,
+    usage: Usage,
+    key_types: &[CK_KEY_TYPE],
+    f: impl FnOnce(&Attributes) -> Result<R>,
+) -> Result<R> {
     let object = session.token().object(handle).map_err(|rv| match rv {
         Rv::OBJECT_HANDLE_INVALID => Rv::KEY_HANDLE_INVALID,
         other => other,
     })?;
     let attrs = object.attrs();
     let class = attrs.class();
-    if !matches!(class, CKO_SECRET_KEY | CKO_PUBLIC_KEY | CKO_PRIVATE_KEY) {
-        return Err(Rv::KEY_TYPE_INCONSISTENT);
-    }
-    if !attrs.flag(usage.attribute(), false) {
-        return Err(Rv::KEY_FUNCTION_NOT_PERMITTED);
-    }
-    if !mechanism_allowed(&attrs, mechanism.kind) {
-        return Err(Rv::MECHANISM_INVALID);
-    }
     let key_type = attrs.key_type().ok_or(Rv::KEY_TYPE_INCONSISTENT)?;
     let class_ok = if is_secret_type(key_type) {
         class == CKO_SECRET_KEY
@@ -98,7 +120,14 @@ fn with_key<T>(
     if !class_ok || !key_types.contains(&key_type) {
         return Err(Rv::KEY_TYPE_INCONSISTENT);
     }
-    start(&attrs)
+    if !attrs.flag(usage.attribute(), false) {
+        return Err(Rv::KEY_FUNCTION_NOT_PERMITTED);
+    }
+    if !mechanism_allowed(&attrs, mechanism.kind) {
+        return Err(Rv::MECHANISM_INVALID);
+    }
+    mechanisms::key_permitted(&attrs, mechanisms::KeyPolicy::of(session.token().config()))?;
+    f(&attrs)
 }
 
 /// Whether CKA_ALLOWED_MECHANISMS (an array of CK_MECHANISM_TYPE in native
@@ -133,7 +162,10 @@ fn is_secret_type(key_type: CK_KEY_TYPE) -> bool {
 }
 
 /// Start an operation in `slot` unless one is active.
-fn begin<T>(slot: &mut Option<T>, start: impl FnOnce() -> Result<T>) -> Result<()> {
+fn begin<T: ?Sized>(
+    slot: &mut Option<Active<T>>,
+    start: impl FnOnce() -> Result<Active<T>>,
+) -> Result<()> {
     if slot.is_some() {
         return Err(Rv::OPERATION_ACTIVE);
     }
@@ -141,17 +173,40 @@ fn begin<T>(slot: &mut Option<T>, start: impl FnOnce() -> Result<T>) -> Result<(
     Ok(())
 }
 
-/// Feed `data` to the active operation in `slot`; an error ends it.
+/// The operation in `slot`, if it may go on: none is
+/// CKR_OPERATION_NOT_INITIALIZED; one on a private key after the user
+/// logged out ends, CKR_USER_NOT_LOGGED_IN.
+fn active<T: ?Sized>(slot: &mut Option<Active<T>>, logged_in: bool) -> Result<&mut T> {
+    let expired = match slot {
+        None => return Err(Rv::OPERATION_NOT_INITIALIZED),
+        Some(a) => a.private && !logged_in,
+    };
+    if expired {
+        *slot = None;
+        return Err(Rv::USER_NOT_LOGGED_IN);
+    }
+    slot.as_mut().map(|a| &mut *a.op).ok_or(Rv::GENERAL_ERROR)
+}
+
+/// Take the operation out of `slot` to finish it (no output).
+fn take<T: ?Sized>(slot: &mut Option<Active<T>>, logged_in: bool) -> Result<Box<T>> {
+    active(slot, logged_in)?;
+    slot.take().map(|a| a.op).ok_or(Rv::GENERAL_ERROR)
+}
+
+/// Feed input to the operation in `slot`; an error ends it, and so does a
+/// multi-part call on a single-part mechanism (CKM_ECDSA ...), answered
+/// CKR_FUNCTION_NOT_SUPPORTED as SoftHSMv2 does.
 fn feed<T: ?Sized>(
-    slot: &mut Option<Box<T>>,
+    slot: &mut Option<Active<T>>,
+    logged_in: bool,
     multipart: impl FnOnce(&T) -> bool,
     update: impl FnOnce(&mut T) -> Result<()>,
 ) -> Result<()> {
-    let op = slot.as_deref_mut().ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
+    let op = active(slot, logged_in)?;
     let result = if multipart(op) {
         update(op)
     } else {
-        // A single-part mechanism (CKM_ECDSA ...): as SoftHSMv2 answers.
         Err(Rv::FUNCTION_NOT_SUPPORTED)
     };
     if result.is_err() {
@@ -160,45 +215,127 @@ fn feed<T: ?Sized>(
     result
 }
 
+/// Finish the operation in `slot` into `out` under the two-call
+/// convention: a length query or a short buffer leave it active (the
+/// length `len` reports is known before any input is consumed); otherwise
+/// it ends, whatever `run` answers.
+fn finish_into<T: ?Sized>(
+    slot: &mut Option<Active<T>>,
+    logged_in: bool,
+    len: impl FnOnce(&T) -> usize,
+    out: &mut Output,
+    run: impl FnOnce(Box<T>, &mut [u8]) -> Result<usize>,
+) -> Result<()> {
+    let op = active(slot, logged_in)?;
+    let Some(buf) = out.room(len(op))? else {
+        return Ok(());
+    };
+    let op = slot.take().map(|a| a.op).ok_or(Rv::GENERAL_ERROR)?;
+    let n = run(op, buf)?;
+    out.written(n);
+    Ok(())
+}
+
+/// A part with output (C_EncryptUpdate, C_DecryptUpdate) under the two-call
+/// convention; the operation stays active unless `run` fails.
+fn update_into<T: ?Sized>(
+    slot: &mut Option<Active<T>>,
+    logged_in: bool,
+    len: impl FnOnce(&T) -> usize,
+    out: &mut Output,
+    run: impl FnOnce(&mut T, &mut [u8]) -> Result<usize>,
+) -> Result<()> {
+    let op = active(slot, logged_in)?;
+    let Some(buf) = out.room(len(op))? else {
+        return Ok(());
+    };
+    match run(op, buf) {
+        Ok(n) => {
+            out.written(n);
+            Ok(())
+        }
+        Err(rv) => {
+            *slot = None;
+            Err(rv)
+        }
+    }
+}
+
 impl SoftSession {
-    // -- Digest (§5.12) ----------------------------------------------------
+    /// The table row of a mechanism this token offers: in the table and not
+    /// switched off by the configuration (SoftHSM's slots.mechanisms).
+    ///
+    /// # Errors
+    /// CKR_MECHANISM_INVALID.
+    pub(super) fn mechanism_entry(
+        &self,
+        kind: CK_MECHANISM_TYPE,
+    ) -> Result<&'static mechanisms::MechanismEntry> {
+        let entry = mechanisms::entry(kind)?;
+        if !self.token().config().mechanism_enabled(entry.name) {
+            return Err(Rv::MECHANISM_INVALID);
+        }
+        Ok(entry)
+    }
+
+    /// The mechanism's capability `pick` selects, or CKR_MECHANISM_INVALID.
+    pub(super) fn capability<C: ?Sized + 'static>(
+        &self,
+        mechanism: &Mechanism,
+        pick: impl FnOnce(&mechanisms::Ops) -> Option<&'static C>,
+    ) -> Result<&'static C> {
+        pick(&self.mechanism_entry(mechanism.kind)?.ops).ok_or(Rv::MECHANISM_INVALID)
+    }
+
+    /// Whether the user is logged in (operations on private keys need it).
+    fn user(&self) -> bool {
+        self.token().login_state() == Login::User
+    }
+
+    // -- Digest (§5.12) ------------------------------------------------------
 
     pub(super) fn crypto_digest_init(&self, mechanism: &Mechanism) -> Result<()> {
-        let mut ops = self.operations();
-        begin(&mut ops.digest, || {
-            let digest = mechanisms::entry(mechanism.kind)?
-                .ops
-                .digest
-                .ok_or(Rv::MECHANISM_INVALID)?;
-            digest.start(&mechanism.param)
+        begin(&mut self.operations().digest, || {
+            let digest = self.capability(mechanism, |o| o.digest)?;
+            Ok(Active {
+                private: false,
+                op: digest.start(&mechanism.param)?,
+            })
         })
     }
 
     pub(super) fn crypto_digest(&self, data: &[u8], out: &mut Output) -> Result<()> {
-        let mut ops = self.operations();
-        let op = ops.digest.as_ref().ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
-        let Some(buf) = out.room(op.output_len())? else {
-            return Ok(());
-        };
-        let mut op = ops.digest.take().ok_or(Rv::GENERAL_ERROR)?;
-        op.update(data)?;
-        let n = op.finish(buf)?;
-        out.written(n);
-        Ok(())
+        let user = self.user();
+        let slot = &mut self.operations().digest;
+        finish_into(
+            slot,
+            user,
+            |op| op.output_len(),
+            out,
+            |mut op, buf| {
+                op.update(data)?;
+                op.finish(buf)
+            },
+        )
     }
 
     pub(super) fn crypto_digest_update(&self, data: &[u8]) -> Result<()> {
+        let user = self.user();
         feed(
             &mut self.operations().digest,
+            user,
             |_| true,
             |op| op.update(data),
         )
     }
 
     /// C_DigestKey: only a secret key's value can be digested; any other
-    /// object is CKR_KEY_INDIGESTIBLE (as SoftHSMv2).
+    /// object is CKR_KEY_INDIGESTIBLE (as SoftHSMv2). Digesting a private
+    /// key object makes the digest private: it ends at logout.
     pub(super) fn crypto_digest_key(&self, key: CK_OBJECT_HANDLE) -> Result<()> {
+        let user = self.user();
         let mut ops = self.operations();
+        active(&mut ops.digest, user)?;
         let value = self
             .token()
             .object(key)
@@ -208,29 +345,39 @@ impl SoftSession {
                 if attrs.class() != CKO_SECRET_KEY {
                     return Err(Rv::KEY_INDIGESTIBLE);
                 }
-                mechanisms::key_value(&attrs, CKA_VALUE).map_err(|_| Rv::KEY_INDIGESTIBLE)
+                let value =
+                    mechanisms::key_value(&attrs, CKA_VALUE).map_err(|_| Rv::KEY_INDIGESTIBLE)?;
+                Ok((value, attrs.is_private()))
             });
         match value {
-            Ok(v) => feed(&mut ops.digest, |_| true, |op| op.update(v.as_slice())),
-            Err(rv) => {
-                if ops.digest.take().is_none() {
-                    return Err(Rv::OPERATION_NOT_INITIALIZED);
+            Ok((v, private)) => {
+                if let Some(a) = ops.digest.as_mut() {
+                    a.private |= private;
                 }
+                feed(
+                    &mut ops.digest,
+                    user,
+                    |_| true,
+                    |op| op.update(v.as_slice()),
+                )
+            }
+            Err(rv) => {
+                ops.digest = None;
                 Err(rv)
             }
         }
     }
 
     pub(super) fn crypto_digest_final(&self, out: &mut Output) -> Result<()> {
-        let mut ops = self.operations();
-        let op = ops.digest.as_ref().ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
-        let Some(buf) = out.room(op.output_len())? else {
-            return Ok(());
-        };
-        let op = ops.digest.take().ok_or(Rv::GENERAL_ERROR)?;
-        let n = op.finish(buf)?;
-        out.written(n);
-        Ok(())
+        let user = self.user();
+        let slot = &mut self.operations().digest;
+        finish_into(
+            slot,
+            user,
+            |op| op.output_len(),
+            out,
+            |op, buf| op.finish(buf),
+        )
     }
 
     // -- Sign (§5.13) --------------------------------------------------------
@@ -240,12 +387,8 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        let mut ops = self.operations();
-        begin(&mut ops.sign, || {
-            let sign = mechanisms::entry(mechanism.kind)?
-                .ops
-                .sign
-                .ok_or(Rv::MECHANISM_INVALID)?;
+        begin(&mut self.operations().sign, || {
+            let sign = self.capability(mechanism, |o| o.sign)?;
             with_key(self, mechanism, key, Usage::Sign, sign.key_types(), |k| {
                 sign.start(&mechanism.param, k)
             })
@@ -253,36 +396,36 @@ impl SoftSession {
     }
 
     pub(super) fn crypto_sign(&self, data: &[u8], out: &mut Output) -> Result<()> {
-        let mut ops = self.operations();
-        let op = ops.sign.as_ref().ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
-        let Some(buf) = out.room(op.signature_len())? else {
-            return Ok(());
-        };
-        let mut op = ops.sign.take().ok_or(Rv::GENERAL_ERROR)?;
-        op.update(data)?;
-        let n = op.finish(buf)?;
-        out.written(n);
-        Ok(())
-    }
-
-    pub(super) fn crypto_sign_update(&self, data: &[u8]) -> Result<()> {
-        feed(
-            &mut self.operations().sign,
-            |op| op.multipart(),
-            |op| op.update(data),
+        let user = self.user();
+        let slot = &mut self.operations().sign;
+        finish_into(
+            slot,
+            user,
+            |op| op.signature_len(),
+            out,
+            |mut op, buf| {
+                op.update(data)?;
+                op.finish(buf)
+            },
         )
     }
 
+    pub(super) fn crypto_sign_update(&self, data: &[u8]) -> Result<()> {
+        let user = self.user();
+        let slot = &mut self.operations().sign;
+        feed(slot, user, |op| op.multipart(), |op| op.update(data))
+    }
+
     pub(super) fn crypto_sign_final(&self, out: &mut Output) -> Result<()> {
-        let mut ops = self.operations();
-        let op = ops.sign.as_ref().ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
-        let Some(buf) = out.room(op.signature_len())? else {
-            return Ok(());
-        };
-        let op = ops.sign.take().ok_or(Rv::GENERAL_ERROR)?;
-        let n = op.finish(buf)?;
-        out.written(n);
-        Ok(())
+        let user = self.user();
+        let slot = &mut self.operations().sign;
+        finish_into(
+            slot,
+            user,
+            |op| op.signature_len(),
+            out,
+            |op, buf| op.finish(buf),
+        )
     }
 
     // -- Verify (§5.14) ------------------------------------------------------
@@ -292,12 +435,8 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        let mut ops = self.operations();
-        begin(&mut ops.verify, || {
-            let verify = mechanisms::entry(mechanism.kind)?
-                .ops
-                .verify
-                .ok_or(Rv::MECHANISM_INVALID)?;
+        begin(&mut self.operations().verify, || {
+            let verify = self.capability(mechanism, |o| o.verify)?;
             with_key(
                 self,
                 mechanism,
@@ -310,30 +449,21 @@ impl SoftSession {
     }
 
     pub(super) fn crypto_verify(&self, data: &[u8], signature: &[u8]) -> Result<()> {
-        let mut op = self
-            .operations()
-            .verify
-            .take()
-            .ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
+        let user = self.user();
+        let mut op = take(&mut self.operations().verify, user)?;
         op.update(data)?;
         op.finish(signature)
     }
 
     pub(super) fn crypto_verify_update(&self, data: &[u8]) -> Result<()> {
-        feed(
-            &mut self.operations().verify,
-            |op| op.multipart(),
-            |op| op.update(data),
-        )
+        let user = self.user();
+        let slot = &mut self.operations().verify;
+        feed(slot, user, |op| op.multipart(), |op| op.update(data))
     }
 
     pub(super) fn crypto_verify_final(&self, signature: &[u8]) -> Result<()> {
-        let op = self
-            .operations()
-            .verify
-            .take()
-            .ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
-        op.finish(signature)
+        let user = self.user();
+        take(&mut self.operations().verify, user)?.finish(signature)
     }
 
     // -- Encrypt and decrypt (§5.8, §5.10) -----------------------------------
@@ -343,12 +473,8 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        let mut ops = self.operations();
-        begin(&mut ops.encrypt, || {
-            let encrypt = mechanisms::entry(mechanism.kind)?
-                .ops
-                .encrypt
-                .ok_or(Rv::MECHANISM_INVALID)?;
+        begin(&mut self.operations().encrypt, || {
+            let encrypt = self.capability(mechanism, |o| o.encrypt)?;
             with_key(
                 self,
                 mechanism,
@@ -365,12 +491,8 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        let mut ops = self.operations();
-        begin(&mut ops.decrypt, || {
-            let decrypt = mechanisms::entry(mechanism.kind)?
-                .ops
-                .decrypt
-                .ok_or(Rv::MECHANISM_INVALID)?;
+        begin(&mut self.operations().decrypt, || {
+            let decrypt = self.capability(mechanism, |o| o.decrypt)?;
             with_key(
                 self,
                 mechanism,
@@ -383,16 +505,16 @@ impl SoftSession {
     }
 
     pub(super) fn crypto_cipher(&self, encrypt: bool, data: &[u8], out: &mut Output) -> Result<()> {
+        let user = self.user();
         let mut ops = self.operations();
         let slot = cipher_slot(&mut ops, encrypt);
-        let op = slot.as_ref().ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
-        let Some(buf) = out.room(op.oneshot_len(data.len()))? else {
-            return Ok(());
-        };
-        let op = slot.take().ok_or(Rv::GENERAL_ERROR)?;
-        let n = op.oneshot(data, buf)?;
-        out.written(n);
-        Ok(())
+        finish_into(
+            slot,
+            user,
+            |op| op.oneshot_len(data.len()),
+            out,
+            |op, buf| op.oneshot(data, buf),
+        )
     }
 
     pub(super) fn crypto_cipher_update(
@@ -401,39 +523,57 @@ impl SoftSession {
         data: &[u8],
         out: &mut Output,
     ) -> Result<()> {
+        let user = self.user();
         let mut ops = self.operations();
         let slot = cipher_slot(&mut ops, encrypt);
-        let op = slot.as_mut().ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
-        let Some(buf) = out.room(op.update_len(data.len()))? else {
-            return Ok(());
-        };
-        match op.update(data, buf) {
-            Ok(n) => {
-                out.written(n);
-                Ok(())
-            }
-            Err(rv) => {
-                *slot = None;
-                Err(rv)
-            }
-        }
+        update_into(
+            slot,
+            user,
+            |op| op.update_len(data.len()),
+            out,
+            |op, buf| op.update(data, buf),
+        )
     }
 
     pub(super) fn crypto_cipher_final(&self, encrypt: bool, out: &mut Output) -> Result<()> {
+        let user = self.user();
         let mut ops = self.operations();
         let slot = cipher_slot(&mut ops, encrypt);
-        let op = slot.as_ref().ok_or(Rv::OPERATION_NOT_INITIALIZED)?;
-        let Some(buf) = out.room(op.final_len())? else {
-            return Ok(());
-        };
-        let op = slot.take().ok_or(Rv::GENERAL_ERROR)?;
-        let n = op.finish(buf)?;
-        out.written(n);
-        Ok(())
+        finish_into(
+            slot,
+            user,
+            |op| op.final_len(),
+            out,
+            |op, buf| op.finish(buf),
+        )
     }
 }
 
-fn cipher_slot(ops: &mut Operations, encrypt: bool) -> &mut Option<Box<dyn CipherOp>> {
+impl SoftSession {
+    /// C_SessionCancel (3.0 §5.6) for the cryptographic operations named in
+    /// `flags` (CKF_ENCRYPT, CKF_DECRYPT, CKF_DIGEST, CKF_SIGN, CKF_VERIFY);
+    /// cancelling an operation that is not active is not an error.
+    pub(super) fn crypto_cancel(&self, flags: CK_FLAGS) {
+        let mut ops = self.operations();
+        if flags & CKF_ENCRYPT != 0 {
+            ops.encrypt = None;
+        }
+        if flags & CKF_DECRYPT != 0 {
+            ops.decrypt = None;
+        }
+        if flags & CKF_DIGEST != 0 {
+            ops.digest = None;
+        }
+        if flags & CKF_SIGN != 0 {
+            ops.sign = None;
+        }
+        if flags & CKF_VERIFY != 0 {
+            ops.verify = None;
+        }
+    }
+}
+
+fn cipher_slot(ops: &mut Operations, encrypt: bool) -> &mut Option<Active<dyn CipherOp>> {
     if encrypt {
         &mut ops.encrypt
     } else {
@@ -462,6 +602,147 @@ mod tests {
         let mut bad = Attributes::new();
         bad.set_bytes(CKA_ALLOWED_MECHANISMS, &[1, 2, 3]);
         assert!(!mechanism_allowed(&bad, CKM_ECDSA));
+    }
+
+    /// A signing operation that writes `len` bytes of 0xaa, or fails.
+    struct Fake {
+        len: usize,
+        fail: bool,
+        multipart: bool,
+    }
+
+    impl SignOp for Fake {
+        fn signature_len(&self) -> usize {
+            self.len
+        }
+        fn multipart(&self) -> bool {
+            self.multipart
+        }
+        fn update(&mut self, _data: &[u8]) -> Result<()> {
+            if self.fail {
+                Err(Rv::DATA_LEN_RANGE)
+            } else {
+                Ok(())
+            }
+        }
+        fn finish(self: Box<Self>, out: &mut [u8]) -> Result<usize> {
+            out[..self.len].fill(0xaa);
+            Ok(self.len)
+        }
+    }
+
+    fn slot(fail: bool, multipart: bool, private: bool) -> Option<Active<dyn SignOp>> {
+        Some(Active {
+            private,
+            op: Box::new(Fake {
+                len: 8,
+                fail,
+                multipart,
+            }),
+        })
+    }
+
+    fn sign(
+        slot: &mut Option<Active<dyn SignOp>>,
+        logged_in: bool,
+        out: &mut Output,
+    ) -> Result<()> {
+        finish_into(
+            slot,
+            logged_in,
+            |op| op.signature_len(),
+            out,
+            |mut op, buf| {
+                op.update(b"data")?;
+                op.finish(buf)
+            },
+        )
+    }
+
+    #[test]
+    fn two_call_convention_keeps_the_operation() {
+        let mut s = slot(false, true, false);
+        // Length query.
+        let mut out = Output::new(None);
+        assert_eq!(sign(&mut s, true, &mut out), Ok(()));
+        assert_eq!(out.len(), 8);
+        assert!(s.is_some());
+        // Short buffer.
+        let mut short = [0u8; 7];
+        let mut out = Output::new(Some(&mut short));
+        assert_eq!(sign(&mut s, true, &mut out), Err(Rv::BUFFER_TOO_SMALL));
+        assert_eq!(out.len(), 8);
+        assert!(s.is_some());
+        // Done: the operation ends.
+        let mut buf = [0u8; 10];
+        let mut out = Output::new(Some(&mut buf));
+        assert_eq!(sign(&mut s, true, &mut out), Ok(()));
+        assert_eq!(out.len(), 8);
+        assert!(s.is_none());
+        assert_eq!(buf[..8], [0xaa; 8]);
+        let mut out = Output::new(None);
+        assert_eq!(
+            sign(&mut s, true, &mut out),
+            Err(Rv::OPERATION_NOT_INITIALIZED)
+        );
+    }
+
+    #[test]
+    fn errors_end_the_operation() {
+        let mut s = slot(true, true, false);
+        let mut buf = [0u8; 8];
+        let mut out = Output::new(Some(&mut buf));
+        assert_eq!(sign(&mut s, true, &mut out), Err(Rv::DATA_LEN_RANGE));
+        assert!(s.is_none());
+
+        let mut s = slot(true, true, false);
+        assert_eq!(
+            feed(&mut s, true, |op| op.multipart(), |op| op.update(b"x")),
+            Err(Rv::DATA_LEN_RANGE)
+        );
+        assert!(s.is_none());
+
+        let mut s = slot(false, false, false);
+        assert_eq!(
+            feed(&mut s, true, |op| op.multipart(), |op| op.update(b"x")),
+            Err(Rv::FUNCTION_NOT_SUPPORTED)
+        );
+        assert!(s.is_none());
+
+        let mut s = slot(false, true, false);
+        assert_eq!(
+            feed(&mut s, true, |op| op.multipart(), |op| op.update(b"x")),
+            Ok(())
+        );
+        assert!(s.is_some());
+    }
+
+    #[test]
+    fn private_key_operations_end_at_logout() {
+        let mut s = slot(false, true, true);
+        assert!(feed(&mut s, true, |_| true, |op| op.update(b"x")).is_ok());
+        let mut out = Output::new(None);
+        assert_eq!(sign(&mut s, false, &mut out), Err(Rv::USER_NOT_LOGGED_IN));
+        assert!(s.is_none());
+        // A public key's operation does not care.
+        let mut s = slot(false, true, false);
+        let mut out = Output::new(None);
+        assert_eq!(sign(&mut s, false, &mut out), Ok(()));
+    }
+
+    #[test]
+    fn one_operation_of_a_kind() {
+        let mut s = slot(false, true, false);
+        assert_eq!(
+            begin(&mut s, || unreachable!("not started")),
+            Err(Rv::OPERATION_ACTIVE)
+        );
+        let mut empty: Option<Active<dyn SignOp>> = None;
+        assert_eq!(
+            begin(&mut empty, || Err(Rv::KEY_HANDLE_INVALID)),
+            Err(Rv::KEY_HANDLE_INVALID)
+        );
+        assert!(empty.is_none());
     }
 
     #[test]

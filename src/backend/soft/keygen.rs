@@ -1,14 +1,14 @@
-//! C_GenerateKey and C_GenerateKeyPair (PKCS#11 3.0 §5.16): the mechanism
-//! makes the attributes (through the attribute policy), the token stores
-//! them. Both objects of a pair are stored or neither is.
+//! C_GenerateKey, C_GenerateKeyPair and C_DeriveKey (PKCS#11 3.0 §5.16):
+//! the mechanism makes the attributes (through the attribute policy), the
+//! token stores them. Both objects of a pair are stored or neither is.
 
 use cryptoki_sys::*;
 
+use crate::backend::soft::crypto::{use_key, Usage};
 use crate::backend::soft::session::SoftSession;
 use crate::backend::soft::token::Login;
 use crate::backend::{Mechanism, Template};
 use crate::error::{Result, Rv};
-use crate::mechanisms;
 use crate::object::Attributes;
 
 impl SoftSession {
@@ -17,7 +17,8 @@ impl SoftSession {
         mechanism: &Mechanism,
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
-        let generator = mechanisms::entry(mechanism.kind)?
+        let generator = self
+            .mechanism_entry(mechanism.kind)?
             .ops
             .key_gen
             .ok_or(Rv::MECHANISM_INVALID)?;
@@ -33,7 +34,8 @@ impl SoftSession {
         public: &Template,
         private: &Template,
     ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)> {
-        let generator = mechanisms::entry(mechanism.kind)?
+        let generator = self
+            .mechanism_entry(mechanism.kind)?
             .ops
             .key_pair_gen
             .ok_or(Rv::MECHANISM_INVALID)?;
@@ -55,6 +57,27 @@ impl SoftSession {
                 Err(rv)
             }
         }
+    }
+
+    /// C_DeriveKey: the base key passes the checks of C_*Init with
+    /// CKA_DERIVE as its usage attribute.
+    pub(super) fn crypto_derive_key(
+        &self,
+        mechanism: &Mechanism,
+        base: CK_OBJECT_HANDLE,
+        template: &Template,
+    ) -> Result<CK_OBJECT_HANDLE> {
+        let derive = self.capability(mechanism, |o| o.derive)?;
+        let attrs = use_key(
+            self,
+            mechanism,
+            base,
+            Usage::Derive,
+            derive.key_types(),
+            |k| derive.derive(&mechanism.param, k, template, self.actor()),
+        )?;
+        self.check_storable(&attrs)?;
+        self.token().add_object(self.caller(), attrs)
     }
 
     /// The rules `Token::add_object` applies, checked ahead so that a pair

@@ -10,9 +10,10 @@
 //! Handles come from one process-wide counter and are never reused, so a
 //! stale handle cannot reach a different object.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use cryptoki_sys::*;
 use parking_lot::RwLock;
@@ -58,10 +59,22 @@ impl Object {
 struct Index {
     by_handle: HashMap<CK_OBJECT_HANDLE, Arc<Object>>,
     by_store_id: HashMap<i64, CK_OBJECT_HANDLE>,
+    /// The session objects' handles (few; scanned by every find).
+    session_objects: HashSet<CK_OBJECT_HANDLE>,
+    /// Every token object this process may see is loaded. Until then a
+    /// find by a tagged attribute loads just the rows whose tags match.
+    complete: bool,
     /// The store's data_version when the index last matched it; None before
-    /// the first load.
+    /// the first look.
     data_version: Option<i64>,
+    /// When that was checked: at most once per [`SYNC_INTERVAL`], so finds
+    /// on many threads do not queue on the store's writer connection.
+    checked: Option<Instant>,
 }
+
+/// How stale another process's changes may be at most when a find or an
+/// object function runs.
+const SYNC_INTERVAL: Duration = Duration::from_millis(1);
 
 /// The index of a token's objects.
 pub struct ObjectIndex {
@@ -86,6 +99,7 @@ impl ObjectIndex {
             .collect();
         for (handle, store_id) in private {
             index.by_handle.remove(&handle);
+            index.session_objects.remove(&handle);
             if let Some(id) = store_id {
                 index.by_store_id.remove(&id);
             }
@@ -97,11 +111,22 @@ impl ObjectIndex {
         *self.inner.write() = Index::default();
     }
 
+    /// More objects became visible (user login): the index is no longer
+    /// complete.
+    pub fn mark_incomplete(&self) {
+        self.inner.write().complete = false;
+    }
+
     fn insert(&self, object: Object) -> CK_OBJECT_HANDLE {
         let handle = object.handle;
         let mut index = self.inner.write();
-        if let Some(id) = object.store_id {
-            index.by_store_id.insert(id, handle);
+        match object.store_id {
+            Some(id) => {
+                index.by_store_id.insert(id, handle);
+            }
+            None => {
+                index.session_objects.insert(handle);
+            }
         }
         index.by_handle.insert(handle, Arc::new(object));
         handle
@@ -109,6 +134,7 @@ impl ObjectIndex {
 
     fn remove(&self, handle: CK_OBJECT_HANDLE) {
         let mut index = self.inner.write();
+        index.session_objects.remove(&handle);
         if let Some(o) = index.by_handle.remove(&handle) {
             if let Some(id) = o.store_id {
                 index.by_store_id.remove(&id);
@@ -125,71 +151,117 @@ pub struct Caller {
 }
 
 impl Token {
-    /// Bring the index up to date with the store: the first time, load every
-    /// public token object; afterwards, only when another process committed.
+    /// Bring the index up to date with what other processes committed
+    /// (SQLite's data_version changed): drop deleted objects, reload changed
+    /// ones, and — when the index is complete — load new ones.
     ///
     /// # Errors
     /// CKR_DEVICE_ERROR when the store cannot be read.
     pub fn sync(&self) -> Result<()> {
-        let version = self.store().data_version()?;
-        if self.objects.inner.read().data_version == Some(version) {
+        let recent = |index: &Index| index.checked.is_some_and(|t| t.elapsed() < SYNC_INTERVAL);
+        if recent(&self.objects.inner.read()) {
             return Ok(());
         }
-        let stored = self.store().object_versions()?;
-        let user = self.login_state() == Login::User;
-        let mut changed = Vec::new();
-        {
-            let index = self.objects.inner.read();
-            let present: HashMap<i64, ()> = stored.iter().map(|(id, _)| (*id, ())).collect();
-            for (id, generation) in &stored {
-                match index
+        let version = self.store().data_version()?;
+        let (seen, complete) = {
+            let mut index = self.objects.inner.write();
+            index.checked = Some(Instant::now());
+            (index.data_version, index.complete)
+        };
+        if seen == Some(version) {
+            return Ok(());
+        }
+        if seen.is_some() {
+            let stored: HashMap<i64, i64> = self.store().object_versions()?.into_iter().collect();
+            let (gone, changed) = {
+                let index = self.objects.inner.read();
+                let gone: Vec<CK_OBJECT_HANDLE> = index
                     .by_store_id
-                    .get(id)
-                    .and_then(|h| index.by_handle.get(h))
-                {
-                    Some(o) if o.generation.load(Ordering::Relaxed) == *generation as u64 => {}
-                    _ => changed.push(*id),
-                }
-            }
-            let gone: Vec<CK_OBJECT_HANDLE> = index
-                .by_store_id
-                .iter()
-                .filter(|(id, _)| !present.contains_key(id))
-                .map(|(_, h)| *h)
-                .collect();
-            drop(index);
+                    .iter()
+                    .filter(|(id, _)| !stored.contains_key(id))
+                    .map(|(_, h)| *h)
+                    .collect();
+                let changed: Vec<i64> = stored
+                    .iter()
+                    .filter(|(id, generation)| {
+                        match index
+                            .by_store_id
+                            .get(id)
+                            .and_then(|h| index.by_handle.get(h))
+                        {
+                            Some(o) => o.generation.load(Ordering::Relaxed) != **generation as u64,
+                            None => complete,
+                        }
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                (gone, changed)
+            };
             for h in gone {
                 self.objects.remove(h);
             }
-        }
-        for id in changed {
-            if let Some(row) = self.store().object(id)? {
-                if records::is_private_row(&row.public) && !user {
-                    continue;
+            for id in changed {
+                if let Some(row) = self.store().object(id)? {
+                    self.load_row(&row);
                 }
-                self.load_row(&row);
             }
         }
         self.objects.inner.write().data_version = Some(version);
         Ok(())
     }
 
-    /// Decrypt and index every private token object (user login).
+    /// Load every token object this process may see (once; a find whose
+    /// template has no tagged attribute needs them all).
     ///
     /// # Errors
     /// CKR_DEVICE_ERROR when the store cannot be read.
-    pub fn load_private_objects(&self) -> Result<()> {
-        for row in self.store().objects()? {
-            if records::is_private_row(&row.public) {
+    fn load_all(&self) -> Result<()> {
+        if self.objects.inner.read().complete {
+            return Ok(());
+        }
+        let rows = self.store().objects()?;
+        let loaded: HashSet<i64> = self
+            .objects
+            .inner
+            .read()
+            .by_store_id
+            .keys()
+            .copied()
+            .collect();
+        for row in rows.iter().filter(|r| !loaded.contains(&r.id)) {
+            self.load_row(row);
+        }
+        self.objects.inner.write().complete = true;
+        Ok(())
+    }
+
+    /// Load the rows carrying a tag of `kind` = `value` (public objects',
+    /// and private objects' when the user is logged in) that are not loaded
+    /// yet; returns their ids.
+    fn load_tagged(&self, kind: CK_ATTRIBUTE_TYPE, value: &[u8]) -> Result<Vec<i64>> {
+        let mut tags = vec![self.public_tags().tag(kind, value)];
+        if self.login_state() == Login::User {
+            let key = self.token_key()?;
+            tags.push(records::TagKey::private(self.uuid(), key.as_slice()).tag(kind, value));
+        }
+        let ids = self.store().ids_with_tags(&tags)?;
+        for id in &ids {
+            if self.objects.inner.read().by_store_id.contains_key(id) {
+                continue;
+            }
+            if let Some(row) = self.store().object(*id)? {
                 self.load_row(&row);
             }
         }
-        Ok(())
+        Ok(ids)
     }
 
     /// Index one stored row, replacing an older version of it. A row that
     /// fails to open is reported and skipped: the rest of the token works.
     fn load_row(&self, row: &ObjectRow) {
+        if records::is_private_row(&row.public) && self.login_state() != Login::User {
+            return;
+        }
         let key = match records::sealer_of(&row.public) {
             records::Sealer::Token => self.token_key(),
             records::Sealer::Device => self.device_key().get(),
@@ -236,6 +308,17 @@ impl Token {
         Err(Rv::OBJECT_HANDLE_INVALID)
     }
 
+    /// The object behind `handle` as the store has it now — another process
+    /// may have changed or destroyed it. For the object functions; the
+    /// crypto path uses [`Token::object`] and takes no store lock.
+    ///
+    /// # Errors
+    /// CKR_OBJECT_HANDLE_INVALID; CKR_DEVICE_ERROR when the store fails.
+    pub fn current_object(&self, handle: CK_OBJECT_HANDLE) -> Result<Arc<Object>> {
+        self.sync()?;
+        self.object(handle)
+    }
+
     /// Add a new object (C_CreateObject, C_CopyObject, generated keys ...).
     ///
     /// # Errors
@@ -276,7 +359,8 @@ impl Token {
         if let Some(id) = object.store_id {
             let key = self.record_key(&attrs)?;
             let (public, sealed) = records::encode(self.uuid(), id, &attrs, key.as_slice())?;
-            let generation = self.store().update_object(id, &public, &sealed)?;
+            let tags = self.tags_of(&attrs)?;
+            let generation = self.store().update_tagged(id, &public, &sealed, &tags)?;
             object
                 .generation
                 .store(generation as u64, Ordering::Relaxed);
@@ -291,7 +375,7 @@ impl Token {
     /// CKR_ACTION_PROHIBITED when CKA_DESTROYABLE is false; as
     /// [`Token::add_object`].
     pub fn destroy_object(&self, caller: Caller, handle: CK_OBJECT_HANDLE) -> Result<()> {
-        let object = self.object(handle)?;
+        let object = self.current_object(handle)?;
         {
             let attrs = object.attrs();
             if !attrs.flag(CKA_DESTROYABLE, true) {
@@ -308,14 +392,40 @@ impl Token {
 
     /// The handles of the objects matching `template` (C_FindObjectsInit).
     ///
+    /// A template naming a tagged attribute (label, id, key type, class)
+    /// reads only the rows whose tag matches — an index lookup, not a scan
+    /// of the token; other templates load the whole token once.
+    ///
     /// # Errors
     /// CKR_DEVICE_ERROR when the store cannot be read.
     pub fn find(&self, template: &Template) -> Result<Vec<CK_OBJECT_HANDLE>> {
         self.sync()?;
-        let index = self.objects.inner.read();
-        let mut found: Vec<CK_OBJECT_HANDLE> = index
-            .by_handle
-            .values()
+        let by_tag = if self.tagged() {
+            records::TAGGED
+                .iter()
+                .find_map(|kind| template.iter().find(|a| a.kind == *kind))
+        } else {
+            None
+        };
+        let index;
+        let candidates: Vec<&Arc<Object>> = match by_tag {
+            Some(attr) => {
+                let ids = self.load_tagged(attr.kind, &attr.value)?;
+                index = self.objects.inner.read();
+                ids.iter()
+                    .filter_map(|id| index.by_store_id.get(id))
+                    .chain(index.session_objects.iter())
+                    .filter_map(|h| index.by_handle.get(h))
+                    .collect()
+            }
+            None => {
+                self.load_all()?;
+                index = self.objects.inner.read();
+                index.by_handle.values().collect()
+            }
+        };
+        let mut found: Vec<CK_OBJECT_HANDLE> = candidates
+            .into_iter()
             .filter(|o| policy::matches(&o.attrs(), template))
             .map(|o| o.handle)
             .collect();
@@ -327,6 +437,12 @@ impl Token {
     pub fn drop_session_objects(&self, session: CK_SESSION_HANDLE) {
         let mut index = self.objects.inner.write();
         index.by_handle.retain(|_, o| o.session != Some(session));
+        let Index {
+            by_handle,
+            session_objects,
+            ..
+        } = &mut *index;
+        session_objects.retain(|h| by_handle.contains_key(h));
     }
 
     /// The rules on who may create, change or destroy an object.
@@ -353,11 +469,25 @@ impl Token {
     fn persist_new(&self, id: i64, attrs: &Attributes) -> Result<()> {
         let key = self.record_key(attrs)?;
         let (public, sealed) = records::encode(self.uuid(), id, attrs, key.as_slice())?;
-        self.store().insert_object(&ObjectRow {
-            id,
-            generation: 0,
-            public,
-            sealed,
+        let tags = self.tags_of(attrs)?;
+        self.store().insert_tagged(
+            &ObjectRow {
+                id,
+                generation: 0,
+                public,
+                sealed,
+            },
+            &tags,
+        )
+    }
+
+    /// The search tags of an object's record.
+    fn tags_of(&self, attrs: &Attributes) -> Result<Vec<crate::store::Tag>> {
+        Ok(if attrs.is_private() {
+            let key = self.token_key()?;
+            records::TagKey::private(self.uuid(), key.as_slice()).tags(attrs)
+        } else {
+            self.public_tags().tags(attrs)
         })
     }
 }

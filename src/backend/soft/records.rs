@@ -19,11 +19,14 @@
 //! row put back (both need a copy of the file from before; see
 //! docs/threat-model.md).
 
+use aws_lc_rs::hmac;
+use cryptoki_sys::*;
 use zeroize::Zeroizing;
 
 use crate::error::{Result, Rv};
 use crate::object::{codec, AttrValue, Attributes};
 use crate::secure::aead;
+use crate::store::Tag;
 
 /// The bytes `codec::put` writes before a value: its type (u64) and length
 /// (u32).
@@ -149,10 +152,53 @@ pub fn decode(
     Ok(attrs)
 }
 
+/// The attributes a find can look up by tag, most selective first.
+pub const TAGGED: [CK_ATTRIBUTE_TYPE; 4] = [CKA_LABEL, CKA_ID, CKA_KEY_TYPE, CKA_CLASS];
+
+/// The key that makes search tags: for private objects derived from the
+/// token key (so a token file alone does not reveal what a private object's
+/// label is, not even by guessing), for public objects from the token's
+/// identity (their attributes are public anyway).
+pub struct TagKey(hmac::Key);
+
+impl TagKey {
+    /// The tag key of private objects.
+    pub fn private(uuid: &[u8; 16], token_key: &[u8]) -> TagKey {
+        let k = hmac::Key::new(hmac::HMAC_SHA256, token_key);
+        let mut ctx = hmac::Context::with_key(&k);
+        ctx.update(b"prozhsm-private-tags-v1:");
+        ctx.update(uuid);
+        TagKey(hmac::Key::new(hmac::HMAC_SHA256, ctx.sign().as_ref()))
+    }
+
+    /// The tag key of public objects.
+    pub fn public(uuid: &[u8; 16]) -> TagKey {
+        let mut seed = b"prozhsm-public-tags-v1:".to_vec();
+        seed.extend_from_slice(uuid);
+        TagKey(hmac::Key::new(hmac::HMAC_SHA256, &seed))
+    }
+
+    /// The tag of one attribute value.
+    pub fn tag(&self, kind: CK_ATTRIBUTE_TYPE, value: &[u8]) -> Tag {
+        let mut ctx = hmac::Context::with_key(&self.0);
+        ctx.update(&kind.to_le_bytes());
+        ctx.update(value);
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&ctx.sign().as_ref()[..16]);
+        tag
+    }
+
+    /// The tags of an object's searchable attributes.
+    pub fn tags(&self, attrs: &Attributes) -> Vec<Tag> {
+        TAGGED
+            .iter()
+            .filter_map(|kind| attrs.bytes(*kind).map(|v| self.tag(*kind, v)))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use cryptoki_sys::*;
-
     use super::*;
 
     const UUID: [u8; 16] = *b"token identity!!";

@@ -127,7 +127,7 @@ impl Session for SoftSession {
         object: CK_OBJECT_HANDLE,
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
-        let source = self.token.object(object)?;
+        let source = self.token.current_object(object)?;
         let attrs =
             policy::for_copy_with(&source.attrs(), template, self.actor(), &self.hardening())?;
         self.token.add_object(self.caller(), attrs)
@@ -138,13 +138,13 @@ impl Session for SoftSession {
     }
 
     fn object_size(&self, object: CK_OBJECT_HANDLE) -> Result<CK_ULONG> {
-        Ok(self.token.object(object)?.attrs().size() as CK_ULONG)
+        Ok(self.token.current_object(object)?.attrs().size() as CK_ULONG)
     }
 
     /// Fills every entry, then answers with the first problem met, as the
     /// spec allows when several apply (PKCS#11 3.0 §5.7, C_GetAttributeValue).
     fn get_attributes(&self, object: CK_OBJECT_HANDLE, query: &mut [AttrQuery]) -> Result<()> {
-        let object = self.token.object(object)?;
+        let object = self.token.current_object(object)?;
         let attrs = object.attrs();
         let mut result = Ok(());
         for q in query.iter_mut() {
@@ -173,7 +173,7 @@ impl Session for SoftSession {
     }
 
     fn set_attributes(&self, object: CK_OBJECT_HANDLE, template: &Template) -> Result<()> {
-        let object = self.token.object(object)?;
+        let object = self.token.current_object(object)?;
         let attrs =
             policy::for_set_with(&object.attrs(), template, self.actor(), &self.hardening())?;
         self.token.replace_attributes(self.caller(), &object, attrs)
@@ -203,6 +203,14 @@ impl Session for SoftSession {
     }
 
     // Cryptographic operations: `crypto.rs` and `keygen.rs`.
+
+    fn session_cancel(&self, flags: CK_FLAGS) -> Result<()> {
+        self.crypto_cancel(flags);
+        if flags & CKF_FIND_OBJECTS != 0 {
+            *self.find.lock() = None;
+        }
+        Ok(())
+    }
 
     fn digest_init(&self, mechanism: &Mechanism) -> Result<()> {
         self.crypto_digest_init(mechanism)
@@ -299,6 +307,15 @@ impl Session for SoftSession {
         private: &Template,
     ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)> {
         self.crypto_generate_key_pair(mechanism, public, private)
+    }
+
+    fn derive_key(
+        &self,
+        mechanism: &Mechanism,
+        base_key: CK_OBJECT_HANDLE,
+        template: &Template,
+    ) -> Result<CK_OBJECT_HANDLE> {
+        self.crypto_derive_key(mechanism, base_key, template)
     }
 
     /// ProzHSM draws from the OS CSPRNG, which takes no seed.

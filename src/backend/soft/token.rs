@@ -8,7 +8,7 @@
 //! wrapped copy opens, so no PIN hash is kept. Wrong PINs are counted in the
 //! store, so the count survives restarts and is shared by processes.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use cryptoki_sys::*;
@@ -16,6 +16,7 @@ use parking_lot::RwLock;
 
 use crate::backend::soft::device_key::DeviceKey;
 use crate::backend::soft::objects::ObjectIndex;
+use crate::backend::soft::records::TagKey;
 use crate::config::Config;
 use crate::core::{padded, version};
 use crate::error::{Result, Rv};
@@ -85,6 +86,10 @@ pub struct Token {
     state: RwLock<State>,
     device_key: Arc<DeviceKey>,
     pub(super) objects: ObjectIndex,
+    /// The token file has search tags for every object (made by this
+    /// version); else finds load the whole token.
+    tagged: AtomicBool,
+    public_tags: TagKey,
     ro_sessions: AtomicUsize,
     rw_sessions: AtomicUsize,
 }
@@ -111,9 +116,12 @@ impl Token {
             log::error!("{}: token metadata unreadable", store.path().display());
             Rv::DEVICE_ERROR
         })?;
+        let tagged = entries.get("index").is_some_and(|v| v.as_slice() == b"1");
         Ok(Token {
             store,
             config,
+            tagged: AtomicBool::new(tagged),
+            public_tags: TagKey::public(&uuid),
             uuid,
             state: RwLock::new(State {
                 meta,
@@ -143,14 +151,7 @@ impl Token {
         let serial = serial_of(&uuid);
         let meta = Meta::fresh(&uuid, so_pin, label, serial, config.kdf)?;
         let store = TokenStore::open(path, true)?;
-        let mut entries = meta.encode();
-        entries.push(("uuid".into(), uuid.to_vec()));
-        entries.push(("format".into(), b"1".to_vec()));
-        let borrowed: Vec<(&str, &[u8])> = entries
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_slice()))
-            .collect();
-        store.reset(&borrowed)?;
+        meta.write_fresh(&store, &uuid)?;
         Token::open(store, config, device_key)
     }
 
@@ -167,6 +168,16 @@ impl Token {
     /// The per-installation device key (public objects' secrets).
     pub(super) fn device_key(&self) -> &DeviceKey {
         &self.device_key
+    }
+
+    /// Whether every object of the token file carries search tags.
+    pub(super) fn tagged(&self) -> bool {
+        self.tagged.load(Ordering::Relaxed)
+    }
+
+    /// The tag key of public objects.
+    pub(super) fn public_tags(&self) -> &TagKey {
+        &self.public_tags
     }
 
     /// The configuration.
@@ -327,10 +338,8 @@ impl Token {
             state.token_key = Some(Sealed::seal(key.as_slice()));
         }
         if wanted == Login::User {
-            if let Err(rv) = self.load_private_objects() {
-                self.end_login();
-                return Err(rv);
-            }
+            // Private objects load lazily, as finds reach them.
+            self.objects.mark_incomplete();
         }
         log::info!("{:?} logged in to token {}", role, self.serial_str());
         Ok(())
@@ -410,14 +419,8 @@ impl Token {
         check_pin_len(so_pin)?;
         let serial = self.state.read().meta.serial;
         let meta = Meta::fresh(&self.uuid, so_pin, label, serial, self.config.kdf)?;
-        let mut entries = meta.encode();
-        entries.push(("uuid".into(), self.uuid.to_vec()));
-        entries.push(("format".into(), b"1".to_vec()));
-        let borrowed: Vec<(&str, &[u8])> = entries
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_slice()))
-            .collect();
-        self.store.reset(&borrowed)?;
+        meta.write_fresh(&self.store, &self.uuid)?;
+        self.tagged.store(true, Ordering::SeqCst);
         self.end_login();
         self.objects.clear();
         self.state.write().meta = meta;
@@ -573,6 +576,20 @@ impl Meta {
             so_fails: 0,
             user_fails: 0,
         })
+    }
+
+    /// Erase `store` and write this metadata as a new token's: identity,
+    /// format, and the flag saying every object will carry search tags.
+    fn write_fresh(&self, store: &TokenStore, uuid: &[u8; 16]) -> Result<()> {
+        let mut entries = self.encode();
+        entries.push(("uuid".into(), uuid.to_vec()));
+        entries.push(("format".into(), b"1".to_vec()));
+        entries.push(("index".into(), b"1".to_vec()));
+        let borrowed: Vec<(&str, &[u8])> = entries
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
+        store.reset(&borrowed)
     }
 
     fn encode(&self) -> Vec<(String, Vec<u8>)> {
