@@ -218,3 +218,24 @@ pub fn code<T: std::fmt::Debug>(r: cryptoki::error::Result<T>) -> cryptoki::erro
 pub fn pin(s: &str) -> AuthPin {
     AuthPin::new(s.into())
 }
+
+impl Fixture {
+    /// As [`Fixture::with_config`], but `setup` runs first, in this test's
+    /// turn, with the temp dir: it may set environment variables (which the
+    /// next test's setup may change) and make the files the config names,
+    /// and returns the extra TOML lines.
+    pub fn with_setup(setup: impl FnOnce(&Path) -> String) -> Fixture {
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let extra = setup(dir.path());
+        write_config(dir.path(), &extra);
+        std::env::set_var("PROZHSM_CONF", dir.path().join("prozhsm.conf"));
+        let mut f = Fixture {
+            dir,
+            pkcs11: None,
+            _turn: turn,
+        };
+        f.start();
+        f
+    }
+}
