@@ -29,11 +29,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --release --all-targets --quiet -- -D warnings
 
-echo "== cargo build"
-# The integration tests load target/release/libprozhsm.so, which only
-# `cargo build` refreshes (`cargo test` rebuilds the library in deps/).
+echo "== cargo build --release (the module and tools the conformance scripts drive)"
 cargo build --release --quiet
-
 echo "== cargo test"
 cargo test --release --quiet 2>&1 | tee /tmp/prozhsm-cargo-test.log
 grep -q "test result: ok" /tmp/prozhsm-cargo-test.log

@@ -8,6 +8,8 @@
 //! Session methods that a backend does not implement keep their default body,
 //! which answers CKR_FUNCTION_NOT_SUPPORTED as the spec asks.
 
+#[allow(unsafe_code)]
+pub mod forward;
 pub mod soft;
 
 use cryptoki_sys::*;

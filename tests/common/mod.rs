@@ -22,12 +22,17 @@ pub const USER_PIN: &str = "1234";
 
 static TURN: Mutex<()> = Mutex::new(());
 
-/// Path of the built module: target/<profile>/libprozhsm.so, beside the
-/// deps/ folder that holds this test binary.
+/// Path of the built module. `cargo test` builds it into deps/, beside this
+/// test binary, and does not always copy it up to target/<profile>/ — so the
+/// deps/ one is the module of this very build; the other may be stale.
 pub fn module_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    dir.join("libprozhsm.so")
+    let deps = exe.parent().expect("deps dir");
+    let fresh = deps.join("libprozhsm.so");
+    if fresh.exists() {
+        return fresh;
+    }
+    deps.parent().expect("target dir").join("libprozhsm.so")
 }
 
 /// A temporary token directory, its config, and the initialized module.
@@ -217,6 +222,27 @@ pub fn code<T: std::fmt::Debug>(r: cryptoki::error::Result<T>) -> cryptoki::erro
 /// An AuthPin from a string.
 pub fn pin(s: &str) -> AuthPin {
     AuthPin::new(s.into())
+}
+
+impl Fixture {
+    /// As [`Fixture::with_config`], but `setup` runs first, in this test's
+    /// turn, with the temp dir: it may set environment variables (which the
+    /// next test's setup may change) and make the files the config names,
+    /// and returns the extra TOML lines.
+    pub fn with_setup(setup: impl FnOnce(&Path) -> String) -> Fixture {
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let extra = setup(dir.path());
+        write_config(dir.path(), &extra);
+        std::env::set_var("PROZHSM_CONF", dir.path().join("prozhsm.conf"));
+        let mut f = Fixture {
+            dir,
+            pkcs11: None,
+            _turn: turn,
+        };
+        f.start();
+        f
+    }
 }
 
 pub mod inspect;
