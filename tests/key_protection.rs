@@ -271,13 +271,16 @@ fn core_dumps_of_a_process_holding_keys_show_no_key_bytes() {
             pieces.len(),
             piece_hits.iter().filter(|h| !h.none()).count()
         );
-        // Reported, not asserted, until every C_ call ends by clearing the
-        // vector registers (secure::clear_registers from abi/guard.rs): a
-        // register keeps the last key bytes an operation loaded into it
-        // (aws-lc's SHA-512 over an Ed25519 seed, AES round keys ...) until
-        // other code overwrites it, and a core saves every thread's
-        // registers in its notes.
+        // Every C_ call ends by clearing the vector registers
+        // (secure::clear_registers in abi/guard.rs): otherwise a register
+        // keeps the last key bytes an operation loaded into it (aws-lc's
+        // SHA-512 over an Ed25519 seed, AES round keys ...) and a core saves
+        // every thread's registers in its notes.
         println!("    in the saved registers (core notes): {in_registers:?}");
+        assert!(
+            in_registers.is_empty(),
+            "key bytes in the {how} core's saved registers: {in_registers:?}"
+        );
         assert!(
             parts.search_memory(&canary)[0].whole >= 1,
             "the {how} core must hold the holder's ordinary memory"
