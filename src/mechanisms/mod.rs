@@ -44,6 +44,7 @@ pub mod ecdh;
 pub mod eddsa;
 pub mod hmac;
 pub mod kdf;
+pub mod pkcs8;
 pub mod wrap;
 
 mod table;

@@ -32,8 +32,13 @@
 //! length its type cannot have, or other than a CKA_VALUE_LEN the template
 //! gives, is CKR_WRAPPED_KEY_LEN_RANGE.
 //!
-//! Secret keys are wrapped as their CKA_VALUE. Private keys are not
-//! wrapped yet (CKR_KEY_NOT_WRAPPABLE).
+//! Secret keys are wrapped as their CKA_VALUE; private keys as PKCS #8
+//! PrivateKeyInfo (`mechanisms::pkcs8`: EC and Ed25519 keys; others are
+//! CKR_KEY_NOT_WRAPPABLE), so they need a mechanism that takes any length
+//! (CKM_AES_KEY_WRAP_PAD). An unwrapped private key's CKA_KEY_TYPE must be
+//! the blob's (CKR_TEMPLATE_INCONSISTENT); its CKA_EC_PARAMS come from the
+//! blob, and a malformed blob or an invalid scalar is
+//! CKR_WRAPPED_KEY_INVALID. No public key object is made.
 //!
 //! # The hardening rules (`strict`; each off under its `[policy]` switch)
 //!
@@ -47,10 +52,13 @@
 //!   would make a decrypting copy of a wrapping key, CKR_KEY_NOT_WRAPPABLE;
 //!   no unwrapping with a key that can also encrypt (CKA_ENCRYPT: it could
 //!   forge blobs of chosen keys), CKR_KEY_FUNCTION_NOT_PERMITTED; and an
-//!   unwrapped key is always sensitive — unwrapping is a decryption, so a
-//!   template asking for CKA_SENSITIVE=FALSE is CKR_TEMPLATE_INCONSISTENT
-//!   and a silent one gets TRUE (otherwise wrapping a sensitive key and
-//!   unwrapping it as a readable one would reveal it).
+//!   unwrapped key is never readable — unwrapping is a decryption, so a
+//!   template asking for CKA_SENSITIVE=FALSE with CKA_EXTRACTABLE=TRUE is
+//!   CKR_TEMPLATE_INCONSISTENT, and one silent about CKA_SENSITIVE gets
+//!   TRUE (otherwise wrapping a sensitive key and unwrapping it as a
+//!   readable one would reveal it). CKA_SENSITIVE=FALSE with
+//!   CKA_EXTRACTABLE=FALSE, pkcs11-tool's `--unwrap` template, is accepted:
+//!   that key can never be read.
 //! - `allow_untrusted_wrapping_keys` (UntrustedWrappingKeys) — a sensitive
 //!   key is only wrapped under a key the token generated (CKA_LOCAL) or one
 //!   the SO marked CKA_TRUSTED; a key the user supplied in clear (created,
@@ -77,7 +85,7 @@ use crate::backend::soft::token::Login;
 use crate::backend::{Attr, HkdfSalt, MechParam, Mechanism, Output, ParamSecret, Template};
 use crate::config::{Config, Rule};
 use crate::error::{Result, Rv};
-use crate::mechanisms::{self, ec::CurveId};
+use crate::mechanisms::{self, ec::CurveId, pkcs8};
 use crate::object::policy::{self, KeyOrigin};
 use crate::object::{codec, Attributes};
 use crate::secure::SecretBytes;
@@ -160,11 +168,7 @@ impl SoftSession {
         let class = single_ulong(&full, CKA_CLASS)?.ok_or(Rv::TEMPLATE_INCOMPLETE)?;
         let key_type = single_ulong(&full, CKA_KEY_TYPE)?.ok_or(Rv::TEMPLATE_INCOMPLETE)?;
         if !rules.decrypt_keys {
-            match full.iter().find(|a| a.kind == CKA_SENSITIVE) {
-                Some(a) if !a.as_bool()? => return Err(Rv::TEMPLATE_INCONSISTENT),
-                Some(_) => {}
-                None => full.push(Attr::bool(CKA_SENSITIVE, true)),
-            }
+            unwrapped_unreadable(&mut full)?;
         }
         let mut attrs = policy::for_new_key_with(
             class,
@@ -342,6 +346,33 @@ pub(super) fn derive_template(base: &Attributes, template: &Template) -> Result<
     Ok(full)
 }
 
+/// Under `strict`, an unwrapped key's value is never readable: a template
+/// silent about CKA_SENSITIVE gets TRUE; one asking for FALSE must leave
+/// the key unextractable (CKA_EXTRACTABLE FALSE, the default), as
+/// pkcs11-tool's `--unwrap` does — such a key can never be read or wrapped.
+///
+/// # Errors
+/// CKR_TEMPLATE_INCONSISTENT for a readable key (CKA_SENSITIVE FALSE and
+/// CKA_EXTRACTABLE TRUE); CKR_ATTRIBUTE_VALUE_INVALID for a value that is
+/// not a CK_BBOOL.
+fn unwrapped_unreadable(template: &mut Vec<Attr>) -> Result<()> {
+    let flag = |t: &[Attr], kind| -> Result<Option<bool>> {
+        t.iter()
+            .find(|a| a.kind == kind)
+            .map(Attr::as_bool)
+            .transpose()
+    };
+    match flag(template, CKA_SENSITIVE)? {
+        None => template.push(Attr::bool(CKA_SENSITIVE, true)),
+        Some(true) => {}
+        Some(false) if flag(template, CKA_EXTRACTABLE)? == Some(true) => {
+            return Err(Rv::TEMPLATE_INCONSISTENT);
+        }
+        Some(false) => {}
+    }
+    Ok(())
+}
+
 /// The CK_ULONG value of `kind` in a template; two different values are
 /// CKR_TEMPLATE_INCONSISTENT.
 fn single_ulong(template: &[Attr], kind: CK_ATTRIBUTE_TYPE) -> Result<Option<CK_ULONG>> {
@@ -356,10 +387,12 @@ fn single_ulong(template: &[Attr], kind: CK_ATTRIBUTE_TYPE) -> Result<Option<CK_
     Ok(found)
 }
 
-/// The bytes a key is wrapped as: a secret key's CKA_VALUE.
+/// The bytes a key is wrapped as: a secret key's CKA_VALUE, a private
+/// key's PKCS #8 PrivateKeyInfo.
 fn encode_key(key: &Attributes) -> Result<SecretBytes> {
     match key.class() {
         CKO_SECRET_KEY => mechanisms::key_value(key, CKA_VALUE),
+        CKO_PRIVATE_KEY => pkcs8::encode(key),
         _ => Err(Rv::KEY_NOT_WRAPPABLE),
     }
 }
@@ -380,6 +413,15 @@ fn decode_key(attrs: &mut Attributes, plain: SecretBytes) -> Result<()> {
             if policy::attribute_known(CKO_SECRET_KEY, Some(key_type), CKA_VALUE_LEN) {
                 attrs.set_ulong(CKA_VALUE_LEN, len as CK_ULONG);
             }
+            Ok(())
+        }
+        CKO_PRIVATE_KEY => {
+            let decoded = pkcs8::decode(plain.as_slice())?;
+            if decoded.key_type != key_type {
+                return Err(Rv::TEMPLATE_INCONSISTENT);
+            }
+            attrs.set_bytes(CKA_EC_PARAMS, &decoded.params);
+            attrs.set_secret(CKA_VALUE, &decoded.value);
             Ok(())
         }
         _ => Err(Rv::TEMPLATE_INCONSISTENT),
@@ -492,6 +534,29 @@ mod tests {
         let mut a = attrs(CKK_DES3, None);
         assert_eq!(decode_key(&mut a, plain(24)), Ok(()));
         assert!(a.ulong(CKA_VALUE_LEN).is_none());
+    }
+
+    #[test]
+    fn unwrapped_keys_stay_unreadable() {
+        let run = |t: &[Attr]| {
+            let mut t = t.to_vec();
+            unwrapped_unreadable(&mut t).map(|()| t)
+        };
+        let silent = run(&[]).expect("accepted");
+        assert!(silent
+            .iter()
+            .any(|a| a.kind == CKA_SENSITIVE && a.value[..] == [1]));
+        let tool = [
+            Attr::bool(CKA_SENSITIVE, false),
+            Attr::bool(CKA_EXTRACTABLE, false),
+        ];
+        assert_eq!(run(&tool).map(|t| t.len()), Ok(2));
+        assert_eq!(run(&tool[..1]).map(|t| t.len()), Ok(1));
+        let readable = [
+            Attr::bool(CKA_SENSITIVE, false),
+            Attr::bool(CKA_EXTRACTABLE, true),
+        ];
+        assert_eq!(run(&readable).err(), Some(Rv::TEMPLATE_INCONSISTENT));
     }
 
     #[test]
