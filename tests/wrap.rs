@@ -595,3 +595,29 @@ fn pkcs11_tool_default_keys() {
         .expect("unwraps");
     assert!(same_key(&s, t, back));
 }
+
+/// Each rule has its own switch: `allow_weak_wrapping` alone relaxes that
+/// rule and no other.
+#[test]
+fn one_switch_one_rule() {
+    let (_f, s) = token("[policy]\nallow_weak_wrapping = true");
+    let c = Client::of(&s);
+    let k128 = kek(&c, 16);
+    let t256 = target(&c, 32, true);
+    assert_eq!(rv(c.wrap(Mech::none(KW), k128, t256)), CKR_OK);
+    let both = aes(
+        &c,
+        32,
+        vec![
+            b(CKA_WRAP, true),
+            b(CKA_ENCRYPT, true),
+            b(CKA_DECRYPT, true),
+        ],
+    );
+    assert_eq!(
+        rv(c.wrap(Mech::none(KW), both, t256)),
+        CKR_KEY_FUNCTION_NOT_PERMITTED
+    );
+    let cbc = Mech::bytes(CKM_AES_CBC, &[0u8; 16]);
+    assert_eq!(rv(c.wrap(cbc, kek(&c, 32), t256)), CKR_OK);
+}

@@ -74,8 +74,13 @@
 //!   unwrapping key, CKR_UNWRAPPING_KEY_SIZE_RANGE. The same switch allows
 //!   SoftHSMv2's CKM_AES_CBC wrap, which has no integrity check
 //!   (CKR_MECHANISM_INVALID under `strict`).
-//! - `allow_cbc_pad_unwrap` — no CBC_PAD unwrap is offered at all (SoftHSMv2
-//!   2.6 has none either), so the switch changes nothing yet.
+//! - `allow_pkcs1v15_unwrap`, `allow_cbc_pad_unwrap` — no unwrapping with
+//!   CKM_RSA_PKCS or a CBC_PAD mechanism (padding oracles):
+//!   CKR_MECHANISM_INVALID. No such row unwraps yet (SoftHSMv2 2.6 has no
+//!   CBC_PAD unwrap either); the check is here for the rows that will.
+//!
+//! A mechanism row that wraps (RSA OAEP ...) gets every rule above by
+//! offering the `Wrap`/`Unwrap` capabilities: nothing here names it.
 
 use cryptoki_sys::*;
 
@@ -97,6 +102,8 @@ pub(super) struct WrapRules {
     decrypt_keys: bool,
     untrusted: bool,
     weak: bool,
+    pkcs1v15_unwrap: bool,
+    cbc_pad_unwrap: bool,
 }
 
 impl WrapRules {
@@ -105,6 +112,20 @@ impl WrapRules {
             decrypt_keys: config.allows(Rule::WrapWithDecryptKeys),
             untrusted: config.allows(Rule::UntrustedWrappingKeys),
             weak: config.allows(Rule::WeakWrapping),
+            pkcs1v15_unwrap: config.allows(Rule::Pkcs1v15Unwrap),
+            cbc_pad_unwrap: config.allows(Rule::CbcPadUnwrap),
+        }
+    }
+
+    /// Whether the profile refuses to unwrap with a padding-oracle-prone
+    /// mechanism: PKCS#1 v1.5 (`allow_pkcs1v15_unwrap`) or a CBC_PAD one
+    /// (`allow_cbc_pad_unwrap`). No such mechanism unwraps yet; a row that
+    /// adds one is covered from the start.
+    fn refuses_unwrap_with(&self, kind: CK_MECHANISM_TYPE) -> bool {
+        match kind {
+            CKM_RSA_PKCS => !self.pkcs1v15_unwrap,
+            CKM_AES_CBC_PAD | CKM_DES3_CBC_PAD | CKM_DES_CBC_PAD => !self.cbc_pad_unwrap,
+            _ => false,
         }
     }
 }
@@ -148,6 +169,9 @@ impl SoftSession {
     ) -> Result<CK_OBJECT_HANDLE> {
         let unwrap = capability(mechanism, |o| o.unwrap)?;
         let rules = WrapRules::of(self.token().config());
+        if rules.refuses_unwrap_with(mechanism.kind) {
+            return Err(Rv::MECHANISM_INVALID);
+        }
         let unwrapping_key = self.key_copy(unwrapping, Rv::UNWRAPPING_KEY_HANDLE_INVALID)?;
         key_usable(
             &unwrapping_key,
@@ -557,6 +581,19 @@ mod tests {
             Attr::bool(CKA_EXTRACTABLE, true),
         ];
         assert_eq!(run(&readable).err(), Some(Rv::TEMPLATE_INCONSISTENT));
+    }
+
+    #[test]
+    fn padding_oracle_unwraps() {
+        let mut config = Config::new("/t".into(), "/k".into());
+        let strict = WrapRules::of(&config);
+        assert!(strict.refuses_unwrap_with(CKM_RSA_PKCS));
+        assert!(strict.refuses_unwrap_with(CKM_AES_CBC_PAD));
+        assert!(!strict.refuses_unwrap_with(CKM_AES_KEY_WRAP_PAD));
+        config.profile = crate::config::Profile::SoftHsm;
+        let relaxed = WrapRules::of(&config);
+        assert!(!relaxed.refuses_unwrap_with(CKM_RSA_PKCS));
+        assert!(!relaxed.refuses_unwrap_with(CKM_AES_CBC_PAD));
     }
 
     #[test]
