@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run every test of ProzHSM on a fresh Debian machine with Rust:
 #   1. install the real PKCS#11 clients the conformance tests drive
-#      (OpenSC's pkcs11-tool, GnuTLS's p11tool, SoftHSMv2 for comparisons);
+#      (OpenSC's pkcs11-tool, GnuTLS's p11tool, SoftHSMv2 for comparisons)
+#      and gdb (its gcore dumps a key-holding process in the key
+#      protection tests);
 #   2. cargo fmt --check and cargo clippy (no warnings);
 #   3. cargo test: unit tests and the C-ABI integration tests in tests/;
 #   4. every conformance/*.sh against the built module.
@@ -13,6 +15,7 @@ command -v pkcs11-tool >/dev/null || packages+=(opensc)
 command -v p11tool >/dev/null || packages+=(gnutls-bin)
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || packages+=(softhsm2)
 command -v openssl >/dev/null || packages+=(openssl)
+command -v gcore >/dev/null || packages+=(gdb)
 if [ ${#packages[@]} -gt 0 ]; then
     echo "== installing ${packages[*]}"
     sudo=""
@@ -26,6 +29,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --release --all-targets --quiet -- -D warnings
 
+echo "== cargo build --release (the module and tools the conformance scripts drive)"
+cargo build --release --quiet
 echo "== cargo test"
 cargo test --release --quiet 2>&1 | tee /tmp/prozhsm-cargo-test.log
 grep -q "test result: ok" /tmp/prozhsm-cargo-test.log

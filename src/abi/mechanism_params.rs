@@ -78,6 +78,32 @@ pub unsafe fn decode(kind: CK_MECHANISM_TYPE, p: *const u8, len: CK_ULONG) -> Re
                 tag_bits: s.ulTagBits,
             })
         }
+        CKM_RSA_PKCS_PSS
+        | CKM_SHA1_RSA_PKCS_PSS
+        | CKM_SHA224_RSA_PKCS_PSS
+        | CKM_SHA256_RSA_PKCS_PSS
+        | CKM_SHA384_RSA_PKCS_PSS
+        | CKM_SHA512_RSA_PKCS_PSS => {
+            // SAFETY: forwarded contract; the length is checked first.
+            let s = unsafe { read::<CK_RSA_PKCS_PSS_PARAMS>(p, len) }?;
+            Ok(MechParam::RsaPss {
+                hash: s.hashAlg,
+                mgf: s.mgf,
+                salt_len: s.sLen,
+            })
+        }
+        CKM_RSA_PKCS_OAEP => {
+            // SAFETY: forwarded contract; the length is checked first.
+            let s = unsafe { read::<CK_RSA_PKCS_OAEP_PARAMS>(p, len) }?;
+            // SAFETY: the label is valid for its length by the contract.
+            let label = unsafe { inner(s.pSourceData as *const u8, s.ulSourceDataLen) }?;
+            Ok(MechParam::RsaOaep {
+                hash: s.hashAlg,
+                mgf: s.mgf,
+                source: s.source,
+                label,
+            })
+        }
         CKM_HKDF_DERIVE | CKM_HKDF_DATA => {
             // SAFETY: forwarded contract; the length is checked first.
             let s = unsafe { read::<CK_HKDF_PARAMS>(p, len) }?;
@@ -209,6 +235,45 @@ mod tests {
         );
         // SAFETY: as above; the short length is refused before any read.
         let short = unsafe { decode(CKM_EDDSA, p, len - 1) };
+        assert!(matches!(short, Err(Rv::MECHANISM_PARAM_INVALID)));
+    }
+
+    #[test]
+    fn rsa_params() {
+        let s = CK_RSA_PKCS_PSS_PARAMS {
+            hashAlg: CKM_SHA256,
+            mgf: CKG_MGF1_SHA256,
+            sLen: 32,
+        };
+        let p = &s as *const CK_RSA_PKCS_PSS_PARAMS as *const u8;
+        let len = size_of::<CK_RSA_PKCS_PSS_PARAMS>() as CK_ULONG;
+        // SAFETY: `s` lives through the call.
+        let m = unsafe { decode(CKM_SHA256_RSA_PKCS_PSS, p, len) }.expect("decodes");
+        assert!(matches!(
+            m,
+            MechParam::RsaPss {
+                hash: CKM_SHA256,
+                mgf: CKG_MGF1_SHA256,
+                salt_len: 32
+            }
+        ));
+        let mut label = *b"label";
+        let o = CK_RSA_PKCS_OAEP_PARAMS {
+            hashAlg: CKM_SHA_1,
+            mgf: CKG_MGF1_SHA1,
+            source: CKZ_DATA_SPECIFIED,
+            pSourceData: label.as_mut_ptr().cast(),
+            ulSourceDataLen: label.len() as CK_ULONG,
+        };
+        let p = &o as *const CK_RSA_PKCS_OAEP_PARAMS as *const u8;
+        let len = size_of::<CK_RSA_PKCS_OAEP_PARAMS>() as CK_ULONG;
+        // SAFETY: `o` and `label` live through the call.
+        let m = unsafe { decode(CKM_RSA_PKCS_OAEP, p, len) }.expect("decodes");
+        assert!(
+            matches!(m, MechParam::RsaOaep { hash: CKM_SHA_1, source: CKZ_DATA_SPECIFIED, ref label, .. } if label == b"label")
+        );
+        // SAFETY: as above; the short length is refused before any read.
+        let short = unsafe { decode(CKM_RSA_PKCS_OAEP, p, len - 1) };
         assert!(matches!(short, Err(Rv::MECHANISM_PARAM_INVALID)));
     }
 

@@ -8,6 +8,8 @@
 //! Session methods that a backend does not implement keep their default body,
 //! which answers CKR_FUNCTION_NOT_SUPPORTED as the spec asks.
 
+#[allow(unsafe_code)]
+pub mod forward;
 pub mod soft;
 
 use cryptoki_sys::*;
@@ -110,6 +112,20 @@ pub enum MechParam {
         iv: Vec<u8>,
         aad: Vec<u8>,
         tag_bits: CK_ULONG,
+    },
+    /// CK_RSA_PKCS_PSS_PARAMS (CKM_RSA_PKCS_PSS, CKM_SHA*_RSA_PKCS_PSS).
+    RsaPss {
+        hash: CK_MECHANISM_TYPE,
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        salt_len: CK_ULONG,
+    },
+    /// CK_RSA_PKCS_OAEP_PARAMS (CKM_RSA_PKCS_OAEP); `label` is the
+    /// encoding parameter at pSourceData (empty when none was given).
+    RsaOaep {
+        hash: CK_MECHANISM_TYPE,
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        source: CK_RSA_PKCS_OAEP_SOURCE_TYPE,
+        label: Vec<u8>,
     },
     /// CK_HKDF_PARAMS (CKM_HKDF_DERIVE, CKM_HKDF_DATA).
     Hkdf {

@@ -33,7 +33,9 @@
 //!   CMAC): `aws-lc-rs`; MD5: `md-5` (digest only);
 //! - ECDSA and ECDH on P-256/P-384/P-521: `aws-lc-rs`; on secp256k1: `k256`;
 //! - Ed25519: `aws-lc-rs`, Ed25519ph: `ed25519-dalek` (the measurement is
-//!   written down in [`eddsa`]).
+//!   written down in [`eddsa`]);
+//! - RSA: `aws-lc-rs` (constant-time private operations; see [`rsa`] for
+//!   why, and for what its API leaves out).
 
 pub mod aes;
 pub mod cmac;
@@ -45,6 +47,7 @@ pub mod eddsa;
 pub mod hmac;
 pub mod kdf;
 pub mod pkcs8;
+pub mod rsa;
 pub mod wrap;
 
 mod table;
@@ -52,6 +55,7 @@ mod table;
 use cryptoki_sys::*;
 
 use crate::backend::{MechParam, Template};
+use crate::config::{Config, Rule};
 use crate::error::{Result, Rv};
 use crate::object::policy::Actor;
 use crate::object::{AttrValue, Attributes};
@@ -397,6 +401,7 @@ pub fn check_key(key: &Attributes) -> Result<()> {
     let result = match (key.class(), key.key_type()) {
         (CKO_PRIVATE_KEY | CKO_PUBLIC_KEY, Some(CKK_EC)) => ec::check_key(key),
         (CKO_PRIVATE_KEY | CKO_PUBLIC_KEY, Some(CKK_EC_EDWARDS)) => eddsa::check_key(key),
+        (CKO_PRIVATE_KEY | CKO_PUBLIC_KEY, Some(CKK_RSA)) => rsa::keys::check_key(key),
         (CKO_SECRET_KEY, Some(CKK_AES)) => match key_value(key, CKA_VALUE)?.len() {
             16 | 24 | 32 => Ok(()),
             _ => Err(Rv::KEY_SIZE_RANGE),
@@ -439,6 +444,39 @@ pub const fn info(min: CK_ULONG, max: CK_ULONG, flags: CK_FLAGS) -> CK_MECHANISM
         ulMinKeySize: min,
         ulMaxKeySize: max,
         flags,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The configured policy's say on which keys mechanisms may use.
+
+/// The relaxations of the configured policy that decide which key material
+/// the mechanisms accept (DESIGN.md, Policy profiles).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyPolicy {
+    /// RSA keys of 1024 to 2047 bits ([`Rule::Rsa1024`]).
+    pub rsa_1024: bool,
+}
+
+impl KeyPolicy {
+    /// The policy of a configuration.
+    pub fn of(config: &Config) -> KeyPolicy {
+        KeyPolicy {
+            rsa_1024: config.allows(Rule::Rsa1024),
+        }
+    }
+}
+
+/// Whether the policy lets `key` be used at all: checked at every C_*Init
+/// before the mechanism's own checks (today: RSA key sizes and exponents,
+/// see [`rsa::keys::key_permitted`]).
+///
+/// # Errors
+/// CKR_KEY_SIZE_RANGE, CKR_PUBLIC_KEY_INVALID.
+pub fn key_permitted(key: &Attributes, policy: KeyPolicy) -> Result<()> {
+    match key.key_type() {
+        Some(CKK_RSA) => rsa::keys::key_permitted(key, policy),
+        _ => Ok(()),
     }
 }
 

@@ -8,7 +8,7 @@
 use cryptoki_sys::*;
 
 use crate::mechanisms::{
-    aes, cmac, digest, ec, ecdh, eddsa, hmac, info, kdf, wrap, MechanismEntry, Ops,
+    aes, cmac, digest, ec, ecdh, eddsa, hmac, info, kdf, rsa, wrap, MechanismEntry, Ops,
 };
 
 /// CKF_ flags describing the EC support of the EC and EdDSA rows: prime
@@ -283,6 +283,113 @@ pub static TABLE: &[MechanismEntry] = &[
         0,
         cmac::AES_CMAC_GENERAL
     ),
+    // RSA (aws-lc-rs), 2048–8192-bit keys. Generation makes 2048, 3072, 4096
+    // and 8192 bits; 1024-bit keys, where the policy allows them, only
+    // verify. Left out (see mechanisms::rsa): CKM_RSA_PKCS decrypt (no
+    // implicit rejection), CKM_RSA_X_509, SHA-224, SHA-1 signing, SHA-1 PSS.
+    MechanismEntry {
+        kind: CKM_RSA_PKCS_KEY_PAIR_GEN,
+        name: "CKM_RSA_PKCS_KEY_PAIR_GEN",
+        info: info(rsa::MIN_KEY_BITS, rsa::MAX_KEY_BITS, CKF_GENERATE_KEY_PAIR),
+        ops: Ops {
+            key_pair_gen: Some(&rsa::RSA_PKCS_KEY_PAIR_GEN),
+            ..Ops::NONE
+        },
+    },
+    MechanismEntry {
+        kind: CKM_RSA_PKCS,
+        name: "CKM_RSA_PKCS",
+        info: info(
+            rsa::MIN_KEY_BITS,
+            rsa::MAX_KEY_BITS,
+            CKF_SIGN | CKF_VERIFY | CKF_ENCRYPT,
+        ),
+        ops: Ops {
+            sign: Some(&rsa::RSA_PKCS),
+            verify: Some(&rsa::RSA_PKCS),
+            encrypt: Some(&rsa::RSA_PKCS_ENCRYPT),
+            ..Ops::NONE
+        },
+    },
+    MechanismEntry {
+        kind: CKM_SHA1_RSA_PKCS,
+        name: "CKM_SHA1_RSA_PKCS",
+        info: info(rsa::MIN_KEY_BITS, rsa::MAX_KEY_BITS, CKF_VERIFY),
+        ops: Ops {
+            verify: Some(&rsa::SHA1_RSA_PKCS),
+            ..Ops::NONE
+        },
+    },
+    sign_row!(
+        CKM_SHA256_RSA_PKCS,
+        "CKM_SHA256_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA256_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_SHA384_RSA_PKCS,
+        "CKM_SHA384_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA384_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_SHA512_RSA_PKCS,
+        "CKM_SHA512_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA512_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_RSA_PKCS_PSS,
+        "CKM_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA256_RSA_PKCS_PSS,
+        "CKM_SHA256_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA256_RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA384_RSA_PKCS_PSS,
+        "CKM_SHA384_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA384_RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA512_RSA_PKCS_PSS,
+        "CKM_SHA512_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA512_RSA_PKCS_PSS
+    ),
+    MechanismEntry {
+        kind: CKM_RSA_PKCS_OAEP,
+        name: "CKM_RSA_PKCS_OAEP",
+        info: info(
+            rsa::MIN_KEY_BITS,
+            rsa::MAX_KEY_BITS,
+            CKF_ENCRYPT | CKF_DECRYPT,
+        ),
+        ops: Ops {
+            encrypt: Some(&rsa::RSA_PKCS_OAEP),
+            decrypt: Some(&rsa::RSA_PKCS_OAEP),
+            ..Ops::NONE
+        },
+    },
     // Key wrapping: key sizes of the AES key-encryption key, in bytes.
     wrap_row!(CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP", wrap::AES_KEY_WRAP),
     wrap_row!(

@@ -4,13 +4,12 @@
 
 use cryptoki_sys::*;
 
-use crate::backend::soft::crypto::{capability, use_key, Usage};
+use crate::backend::soft::crypto::{use_key, Usage};
 use crate::backend::soft::session::SoftSession;
 use crate::backend::soft::token::Login;
 use crate::backend::soft::wrapping::derive_template;
 use crate::backend::{Mechanism, Template};
 use crate::error::{Result, Rv};
-use crate::mechanisms;
 use crate::object::Attributes;
 
 impl SoftSession {
@@ -19,7 +18,8 @@ impl SoftSession {
         mechanism: &Mechanism,
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
-        let generator = mechanisms::entry(mechanism.kind)?
+        let generator = self
+            .mechanism_entry(mechanism.kind)?
             .ops
             .key_gen
             .ok_or(Rv::MECHANISM_INVALID)?;
@@ -35,7 +35,8 @@ impl SoftSession {
         public: &Template,
         private: &Template,
     ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)> {
-        let generator = mechanisms::entry(mechanism.kind)?
+        let generator = self
+            .mechanism_entry(mechanism.kind)?
             .ops
             .key_pair_gen
             .ok_or(Rv::MECHANISM_INVALID)?;
@@ -69,7 +70,7 @@ impl SoftSession {
         base: CK_OBJECT_HANDLE,
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
-        let derive = capability(mechanism, |o| o.derive)?;
+        let derive = self.capability(mechanism, |o| o.derive)?;
         let mechanism = &self.resolve_derive_param(mechanism)?;
         let attrs = use_key(
             self,

@@ -127,7 +127,7 @@ impl Session for SoftSession {
         object: CK_OBJECT_HANDLE,
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
-        let source = self.token.object(object)?;
+        let source = self.token.current_object(object)?;
         let attrs =
             policy::for_copy_with(&source.attrs(), template, self.actor(), &self.hardening())?;
         self.token.add_object(self.caller(), attrs)
@@ -138,13 +138,13 @@ impl Session for SoftSession {
     }
 
     fn object_size(&self, object: CK_OBJECT_HANDLE) -> Result<CK_ULONG> {
-        Ok(self.token.object(object)?.attrs().size() as CK_ULONG)
+        Ok(self.token.current_object(object)?.attrs().size() as CK_ULONG)
     }
 
     /// Fills every entry, then answers with the first problem met, as the
     /// spec allows when several apply (PKCS#11 3.0 §5.7, C_GetAttributeValue).
     fn get_attributes(&self, object: CK_OBJECT_HANDLE, query: &mut [AttrQuery]) -> Result<()> {
-        let object = self.token.object(object)?;
+        let object = self.token.current_object(object)?;
         let attrs = object.attrs();
         let mut result = Ok(());
         for q in query.iter_mut() {
@@ -173,7 +173,7 @@ impl Session for SoftSession {
     }
 
     fn set_attributes(&self, object: CK_OBJECT_HANDLE, template: &Template) -> Result<()> {
-        let object = self.token.object(object)?;
+        let object = self.token.current_object(object)?;
         let attrs =
             policy::for_set_with(&object.attrs(), template, self.actor(), &self.hardening())?;
         self.token.replace_attributes(self.caller(), &object, attrs)

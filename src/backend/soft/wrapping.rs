@@ -84,7 +84,7 @@
 
 use cryptoki_sys::*;
 
-use crate::backend::soft::crypto::{capability, is_secret_type, key_usable, Usage};
+use crate::backend::soft::crypto::{is_secret_type, key_usable, Usage};
 use crate::backend::soft::session::SoftSession;
 use crate::backend::soft::token::Login;
 use crate::backend::{Attr, HkdfSalt, MechParam, Mechanism, Output, ParamSecret, Template};
@@ -139,15 +139,20 @@ impl SoftSession {
         key: CK_OBJECT_HANDLE,
         out: &mut Output,
     ) -> Result<()> {
-        let wrap = capability(mechanism, |o| o.wrap)?;
+        let wrap = self.capability(mechanism, |o| o.wrap)?;
         let rules = WrapRules::of(self.token().config());
         let wrapping_key = self.key_copy(wrapping, Rv::WRAPPING_KEY_HANDLE_INVALID)?;
-        key_usable(&wrapping_key, mechanism, Usage::Wrap, wrap.key_types()).map_err(
-            |rv| match rv {
-                Rv::KEY_TYPE_INCONSISTENT => Rv::WRAPPING_KEY_TYPE_INCONSISTENT,
-                other => other,
-            },
-        )?;
+        key_usable(
+            &wrapping_key,
+            mechanism,
+            Usage::Wrap,
+            wrap.key_types(),
+            self.token().config(),
+        )
+        .map_err(|rv| match rv {
+            Rv::KEY_TYPE_INCONSISTENT => Rv::WRAPPING_KEY_TYPE_INCONSISTENT,
+            other => other,
+        })?;
         if mechanism.kind == CKM_AES_CBC && !rules.weak {
             return Err(Rv::MECHANISM_INVALID);
         }
@@ -167,7 +172,7 @@ impl SoftSession {
         wrapped: &[u8],
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
-        let unwrap = capability(mechanism, |o| o.unwrap)?;
+        let unwrap = self.capability(mechanism, |o| o.unwrap)?;
         let rules = WrapRules::of(self.token().config());
         if rules.refuses_unwrap_with(mechanism.kind) {
             return Err(Rv::MECHANISM_INVALID);
@@ -178,6 +183,7 @@ impl SoftSession {
             mechanism,
             Usage::Unwrap,
             unwrap.key_types(),
+            self.token().config(),
         )
         .map_err(|rv| match rv {
             Rv::KEY_TYPE_INCONSISTENT => Rv::UNWRAPPING_KEY_TYPE_INCONSISTENT,
@@ -303,6 +309,7 @@ impl SoftSession {
             mechanism,
             Usage::Derive,
             &[CKK_GENERIC_SECRET, CKK_HKDF],
+            self.token().config(),
         )
         .map_err(|rv| match rv {
             Rv::KEY_TYPE_INCONSISTENT => Rv::MECHANISM_PARAM_INVALID,
