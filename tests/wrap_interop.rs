@@ -8,6 +8,8 @@ mod keys;
 #[path = "common/raw.rs"]
 mod raw;
 
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::Attribute;
 use cryptoki_sys::*;
 
 use keys::*;
@@ -114,6 +116,38 @@ fn private_keys_as_pkcs8() {
             s.verify(&sign_mech(params), oh(public), b"message", &sig)
                 .expect("the original public key verifies");
         }
+        // RSA keys too (PKCS #1 inside PKCS #8).
+        let (public, private) = s
+            .generate_key_pair(
+                &Mechanism::RsaPkcsKeyPairGen,
+                &[
+                    Attribute::Token(false),
+                    Attribute::ModulusBits(2048.into()),
+                    Attribute::Verify(true),
+                ],
+                &[
+                    Attribute::Token(false),
+                    Attribute::Sign(true),
+                    Attribute::Sensitive(true),
+                    Attribute::Extractable(true),
+                ],
+            )
+            .expect("RSA pair");
+        let blob = c.wrap(Mech::none(KWP), k, private.handle()).expect("wraps");
+        let new = c
+            .unwrap(
+                Mech::none(KWP),
+                k,
+                &blob,
+                &private_template(CKK_RSA, vec![]),
+            )
+            .expect("unwraps");
+        assert_eq!(c.get(new, CKA_MODULUS), c.get(public.handle(), CKA_MODULUS));
+        let sig = s
+            .sign(&Mechanism::Sha256RsaPkcs, oh(new), b"message")
+            .expect("signs");
+        s.verify(&Mechanism::Sha256RsaPkcs, public, b"message", &sig)
+            .expect("the original public key verifies");
         // No P-521 key (256-bit strength) under AES-128 in `strict`.
         let (_, p521) = key_pair(&s, P521, true);
         let r = c.wrap(Mech::none(KWP), kek(&c, 16), p521);
@@ -229,4 +263,72 @@ fn openssl_pkcs8_interop() {
         s.verify(&sign_mech(params), oh(verifier), b"message", &sig)
             .expect("verifies");
     }
+
+    // RSA: OpenSSL's key comes back with its modulus, and OpenSSL reads
+    // the token's.
+    openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-outform",
+            "DER",
+            "-out",
+        ],
+        &dir.join("rsa"),
+    );
+    let modulus_of = |file: &str| {
+        let out = openssl(
+            &["rsa", "-inform", "DER", "-noout", "-modulus", "-in"],
+            &dir.join(file),
+        );
+        let text = String::from_utf8(out).expect("text");
+        text.trim()
+            .trim_start_matches("Modulus=")
+            .to_ascii_lowercase()
+    };
+    let p8 = openssl(
+        &[
+            "pkcs8", "-topk8", "-nocrypt", "-inform", "DER", "-outform", "DER", "-in",
+        ],
+        &dir.join("rsa"),
+    );
+    std::fs::write(dir.join("rsa8"), &p8).expect("write");
+    let mut args = vec!["enc", "-e"];
+    args.extend(wrap_pad);
+    let blob = openssl(&args, &dir.join("rsa8"));
+    let new = c
+        .unwrap(
+            Mech::none(KWP),
+            k,
+            &blob,
+            &private_template(CKK_RSA, vec![]),
+        )
+        .expect("the token unwraps OpenSSL's RSA key");
+    assert_eq!(hex(&c.get(new, CKA_MODULUS).expect("n")), modulus_of("rsa"));
+    let back = c
+        .wrap(Mech::none(KWP), k, new)
+        .expect_err("unwrapped keys are sensitive and were not made extractable");
+    assert_eq!(back, CKR_KEY_UNEXTRACTABLE);
+    let (public, private) = s
+        .generate_key_pair(
+            &Mechanism::RsaPkcsKeyPairGen,
+            &[Attribute::Token(false), Attribute::ModulusBits(2048.into())],
+            &[
+                Attribute::Token(false),
+                Attribute::Sensitive(false),
+                Attribute::Extractable(true),
+            ],
+        )
+        .expect("RSA pair");
+    let blob = c.wrap(Mech::none(KWP), k, private.handle()).expect("wraps");
+    std::fs::write(dir.join("rsa_blob"), &blob).expect("write");
+    let mut args = vec!["enc", "-d"];
+    args.extend(wrap_pad);
+    let p8 = openssl(&args, &dir.join("rsa_blob"));
+    std::fs::write(dir.join("rsa_token"), &p8).expect("write");
+    let n = c.get(public.handle(), CKA_MODULUS).expect("n");
+    assert_eq!(modulus_of("rsa_token"), hex(&n));
 }

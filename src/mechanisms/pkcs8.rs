@@ -1,8 +1,9 @@
 //! Private keys as PKCS #8 PrivateKeyInfo (RFC 5208), the form C_WrapKey
 //! wraps them in (as SoftHSMv2 and OpenSSL do): EC keys on P-256, P-384,
 //! P-521 and secp256k1 (RFC 5915's ECPrivateKey, the curve named in the
-//! AlgorithmIdentifier, no public key), and Ed25519 (RFC 8410). Every
-//! buffer that holds key material is wiped when dropped.
+//! AlgorithmIdentifier, no public key), Ed25519 (RFC 8410), and RSA
+//! (PKCS #1's two-prime RSAPrivateKey, through `rsa::keys`). Every buffer
+//! that holds key material is wiped when dropped.
 
 use cryptoki_sys::*;
 use zeroize::Zeroizing;
@@ -10,7 +11,7 @@ use zeroize::Zeroizing;
 use crate::error::{Result, Rv};
 use crate::mechanisms::der::{self, OCTET_STRING, OID, SEQUENCE};
 use crate::mechanisms::ec::{Curve, CurveId};
-use crate::mechanisms::key_value;
+use crate::mechanisms::{key_value, rsa};
 use crate::object::Attributes;
 use crate::secure::SecretBytes;
 
@@ -20,21 +21,43 @@ const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 /// 1.3.101.112, id-Ed25519.
 const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
-/// A private key taken out of a PrivateKeyInfo.
+/// 1.2.840.113549.1.1.1, rsaEncryption.
+const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+/// A private key taken out of a PrivateKeyInfo: its key type, and its
+/// attributes — `plain` ones (CKA_EC_PARAMS, CKA_MODULUS ...) and `secret`
+/// ones (CKA_VALUE, CKA_PRIVATE_EXPONENT ...).
 pub struct Decoded {
     pub key_type: CK_KEY_TYPE,
-    /// CKA_EC_PARAMS: the curve's OBJECT IDENTIFIER, DER.
-    pub params: Vec<u8>,
-    /// CKA_VALUE: the scalar, or the Ed25519 seed.
-    pub value: Zeroizing<Vec<u8>>,
+    pub plain: Vec<(CK_ATTRIBUTE_TYPE, Vec<u8>)>,
+    pub secret: Vec<(CK_ATTRIBUTE_TYPE, Zeroizing<Vec<u8>>)>,
+}
+
+impl Decoded {
+    fn curve(key_type: CK_KEY_TYPE, params: Vec<u8>, value: &[u8]) -> Decoded {
+        Decoded {
+            key_type,
+            plain: vec![(CKA_EC_PARAMS, params)],
+            secret: vec![(CKA_VALUE, Zeroizing::new(value.to_vec()))],
+        }
+    }
 }
 
 /// A private key object's PrivateKeyInfo.
 ///
 /// # Errors
 /// CKR_KEY_NOT_WRAPPABLE for a key type or curve without a PKCS #8 form
-/// here; CKR_GENERAL_ERROR for a key missing its attributes.
+/// here, or an RSA key without its CRT components; CKR_KEY_SIZE_RANGE for
+/// an RSA key under 2048 bits; CKR_GENERAL_ERROR for a key missing its
+/// attributes.
 pub fn encode(key: &Attributes) -> Result<SecretBytes> {
+    if key.key_type() == Some(CKK_RSA) {
+        let info = rsa::keys::private_key_info(key).map_err(|rv| match rv {
+            Rv::KEY_SIZE_RANGE => rv,
+            _ => Rv::KEY_NOT_WRAPPABLE,
+        })?;
+        return SecretBytes::try_from_slice(&info);
+    }
     let params = key.bytes(CKA_EC_PARAMS).ok_or(Rv::KEY_NOT_WRAPPABLE)?;
     let curve = CurveId::from_params(params).map_err(|_| Rv::KEY_NOT_WRAPPABLE)?;
     let mut algorithm = Vec::new();
@@ -102,21 +125,29 @@ fn decode_inner(input: &[u8]) -> Result<Decoded> {
             if scalar.len() != curve.len {
                 return Err(bad);
             }
-            Ok(Decoded {
-                key_type: CKK_EC,
-                params: curve.id.oid_der(),
-                value: Zeroizing::new(scalar.to_vec()),
-            })
+            Ok(Decoded::curve(CKK_EC, curve.id.oid_der(), scalar))
         }
         ED25519 if curve_params.is_empty() => {
             let seed = der::exact(private, OCTET_STRING).ok_or(bad)?;
             if seed.len() != 32 {
                 return Err(bad);
             }
+            Ok(Decoded::curve(
+                CKK_EC_EDWARDS,
+                CurveId::Ed25519.oid_der(),
+                seed,
+            ))
+        }
+        RSA_ENCRYPTION => {
+            let parts = rsa::keys::from_private_key_info(input)?;
+            let (plain, secret) = parts.split_at(2);
             Ok(Decoded {
-                key_type: CKK_EC_EDWARDS,
-                params: CurveId::Ed25519.oid_der(),
-                value: Zeroizing::new(seed.to_vec()),
+                key_type: CKK_RSA,
+                plain: plain.iter().map(|(k, v)| (*k, v.to_vec())).collect(),
+                secret: secret
+                    .iter()
+                    .map(|(k, v)| (*k, Zeroizing::new(v.to_vec())))
+                    .collect(),
             })
         }
         _ => Err(bad),
@@ -137,8 +168,8 @@ mod tests {
         assert_eq!(d.key_type, CKK_EC_EDWARDS);
         let k = key(
             CKK_EC_EDWARDS,
-            &[(CKA_EC_PARAMS, &d.params)],
-            Some(&d.value),
+            &[(CKA_EC_PARAMS, &d.plain[0].1)],
+            Some(&d.secret[0].1),
         );
         assert_eq!(encode(&k).expect("encodes").as_slice(), der.as_slice());
     }
@@ -151,8 +182,8 @@ mod tests {
             let k = key(CKK_EC, &[(CKA_EC_PARAMS, &params)], Some(&scalar));
             let der = encode(&k).expect("encodes");
             let d = decode(der.as_slice()).expect("decodes");
-            assert_eq!((d.key_type, &d.params), (CKK_EC, &params));
-            assert_eq!(*d.value, *scalar, "{:?}", curve.id);
+            assert_eq!((d.key_type, &d.plain[0].1), (CKK_EC, &params));
+            assert_eq!(*d.secret[0].1, *scalar, "{:?}", curve.id);
         }
     }
 
@@ -168,7 +199,36 @@ mod tests {
         let mut x25519 = der.clone();
         x25519[11] = 0x6e;
         assert_eq!(decode(&x25519).err(), Some(Rv::WRAPPED_KEY_INVALID));
-        let rsa = key(CKK_RSA, &[], Some(&[1; 32]));
-        assert_eq!(encode(&rsa).err(), Some(Rv::KEY_NOT_WRAPPABLE));
+        let ed448 = key(
+            CKK_EC_EDWARDS,
+            &[(CKA_EC_PARAMS, &CurveId::Ed448.oid_der())],
+            Some(&[1; 57]),
+        );
+        assert_eq!(encode(&ed448).err(), Some(Rv::KEY_NOT_WRAPPABLE));
+    }
+
+    #[test]
+    fn rsa_round_trips() {
+        let mut public = Attributes::new();
+        let mut private = Attributes::new();
+        rsa::keys::generate_into(2048, &mut public, &mut private).expect("generates");
+        private.set_ulong(CKA_CLASS, CKO_PRIVATE_KEY);
+        private.set_ulong(CKA_KEY_TYPE, CKK_RSA);
+        let der = encode(&private).expect("encodes");
+        let d = decode(der.as_slice()).expect("decodes");
+        assert_eq!(d.key_type, CKK_RSA);
+        let n = public.bytes(CKA_MODULUS).expect("n").to_vec();
+        assert_eq!(d.plain[0], (CKA_MODULUS, n));
+        assert_eq!(d.secret.len(), 6);
+        assert_eq!(d.secret[0].0, CKA_PRIVATE_EXPONENT);
+        let without_crt = key(
+            CKK_RSA,
+            &[
+                (CKA_MODULUS, &[0xc5; 256]),
+                (CKA_PUBLIC_EXPONENT, &[1, 0, 1]),
+            ],
+            Some(&[1; 256]),
+        );
+        assert_eq!(encode(&without_crt).err(), Some(Rv::KEY_NOT_WRAPPABLE));
     }
 }

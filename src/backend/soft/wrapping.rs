@@ -33,12 +33,13 @@
 //! gives, is CKR_WRAPPED_KEY_LEN_RANGE.
 //!
 //! Secret keys are wrapped as their CKA_VALUE; private keys as PKCS #8
-//! PrivateKeyInfo (`mechanisms::pkcs8`: EC and Ed25519 keys; others are
-//! CKR_KEY_NOT_WRAPPABLE), so they need a mechanism that takes any length
-//! (CKM_AES_KEY_WRAP_PAD). An unwrapped private key's CKA_KEY_TYPE must be
-//! the blob's (CKR_TEMPLATE_INCONSISTENT); its CKA_EC_PARAMS come from the
-//! blob, and a malformed blob or an invalid scalar is
-//! CKR_WRAPPED_KEY_INVALID. No public key object is made.
+//! PrivateKeyInfo (`mechanisms::pkcs8`: EC, Ed25519 and RSA keys; others
+//! are CKR_KEY_NOT_WRAPPABLE), so they need a mechanism that takes any
+//! length (CKM_AES_KEY_WRAP_PAD). An unwrapped private key's CKA_KEY_TYPE
+//! must be the blob's (CKR_TEMPLATE_INCONSISTENT); its domain and public
+//! attributes (CKA_EC_PARAMS, CKA_MODULUS ...) come from the blob, and a
+//! malformed blob or invalid key material is CKR_WRAPPED_KEY_INVALID. No
+//! public key object is made.
 //!
 //! # The hardening rules (`strict`; each off under its `[policy]` switch)
 //!
@@ -451,8 +452,12 @@ fn decode_key(attrs: &mut Attributes, plain: SecretBytes) -> Result<()> {
             if decoded.key_type != key_type {
                 return Err(Rv::TEMPLATE_INCONSISTENT);
             }
-            attrs.set_bytes(CKA_EC_PARAMS, &decoded.params);
-            attrs.set_secret(CKA_VALUE, &decoded.value);
+            for (kind, value) in &decoded.plain {
+                attrs.set_bytes(*kind, value);
+            }
+            for (kind, value) in &decoded.secret {
+                attrs.set_secret(*kind, value);
+            }
             Ok(())
         }
         _ => Err(Rv::TEMPLATE_INCONSISTENT),
