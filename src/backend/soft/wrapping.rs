@@ -84,6 +84,7 @@
 //! offering the `Wrap`/`Unwrap` capabilities: nothing here names it.
 
 use cryptoki_sys::*;
+use zeroize::Zeroizing;
 
 use crate::backend::soft::crypto::{is_secret_type, key_usable, Usage};
 use crate::backend::soft::session::SoftSession;
@@ -323,9 +324,7 @@ impl SoftSession {
                 extract: *extract,
                 expand: *expand,
                 prf: *prf,
-                salt: HkdfSalt::KeyValue(ParamSecret(zeroize::Zeroizing::new(
-                    value.as_slice().to_vec(),
-                ))),
+                salt: HkdfSalt::KeyValue(ParamSecret(Zeroizing::new(value.as_slice().to_vec()))),
                 info: info.clone(),
             },
         })
