@@ -127,6 +127,53 @@ pub enum MechParam {
         source: CK_RSA_PKCS_OAEP_SOURCE_TYPE,
         label: Vec<u8>,
     },
+    /// CK_HKDF_PARAMS (CKM_HKDF_DERIVE, CKM_HKDF_DATA).
+    Hkdf {
+        extract: bool,
+        expand: bool,
+        prf: CK_MECHANISM_TYPE,
+        salt: HkdfSalt,
+        info: Vec<u8>,
+    },
+    /// CK_PKCS5_PBKD2_PARAMS2, or PKCS#11 2.40's CK_PKCS5_PBKD2_PARAMS
+    /// (CKM_PKCS5_PBKD2).
+    Pbkdf2 {
+        salt_source: CK_ULONG,
+        salt: Vec<u8>,
+        iterations: CK_ULONG,
+        prf: CK_ULONG,
+        prf_data: Vec<u8>,
+        password: ParamSecret,
+    },
+    /// CK_AES_CBC_ENCRYPT_DATA_PARAMS (CKM_AES_CBC_ENCRYPT_DATA).
+    /// CKM_AES_ECB_ENCRYPT_DATA's CK_KEY_DERIVATION_STRING_DATA arrives as
+    /// `Bytes`: the data.
+    AesCbcEncryptData { iv: [u8; 16], data: Vec<u8> },
+}
+
+/// The salt of CK_HKDF_PARAMS.
+#[derive(Clone, Debug)]
+pub enum HkdfSalt {
+    /// CKF_HKDF_SALT_NULL.
+    Null,
+    /// CKF_HKDF_SALT_DATA.
+    Data(Vec<u8>),
+    /// CKF_HKDF_SALT_KEY: the salt key's handle, as the client gave it.
+    Key(CK_OBJECT_HANDLE),
+    /// The salt key's value, put in place of `Key` by the token once the
+    /// key passed its checks, before the mechanism runs.
+    KeyValue(ParamSecret),
+}
+
+/// A secret inside a mechanism parameter (a password, a salt key's value):
+/// wiped on drop, never shown by `Debug`.
+#[derive(Clone)]
+pub struct ParamSecret(pub Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for ParamSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ParamSecret({} bytes)", self.0.len())
+    }
 }
 
 /// An output buffer under the spec's two-call convention (PKCS#11 3.0 §5.2):

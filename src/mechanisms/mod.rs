@@ -6,8 +6,19 @@
 //! - [`TABLE`] lists every mechanism once: its CKM_ code, name, honest
 //!   CK_MECHANISM_INFO and [`Ops`], a struct of `&'static dyn` capability
 //!   objects ([`Digest`], [`Sign`], [`Verify`], [`Encrypt`], [`Decrypt`],
-//!   [`KeyGen`], [`KeyPairGen`], [`Derive`]). A capability the row lacks is `None`, and a
-//!   unit test keeps the CKF_ flags and the capabilities equal.
+//!   [`KeyGen`], [`KeyPairGen`], [`Derive`], [`Wrap`], [`Unwrap`]). A
+//!   capability the row lacks is `None`, and a unit test keeps the CKF_
+//!   flags and the capabilities equal.
+//! - Wrapping is its own pair of capabilities rather than Encrypt/Decrypt
+//!   with a flag: the usage attributes differ (CKA_WRAP, not CKA_ENCRYPT),
+//!   a mechanism may wrap without encrypting (CKM_AES_KEY_WRAP) or the
+//!   other way round, and the input is a key, not data. A [`Wrap`] gets the
+//!   encoded key from the session (a secret key's CKA_VALUE, a private
+//!   key's PKCS#8) and returns the blob; an [`Unwrap`] returns the encoded
+//!   key, and the session builds the object. What a wrap may wrap, and
+//!   under which key, is decided once for every mechanism in
+//!   `backend::soft::wrapping`. A mechanism that also encrypts (RSA OAEP)
+//!   implements both families on one object.
 //! - A capability's `start` builds one operation object (`SignOp`,
 //!   `DigestOp` ...) from the parameter and the key's attributes: the key is
 //!   parsed there, once, into the crate's own key type, and lives (zeroized
@@ -34,7 +45,10 @@ pub mod ec;
 pub mod ecdh;
 pub mod eddsa;
 pub mod hmac;
+pub mod kdf;
+pub mod pkcs8;
 pub mod rsa;
+pub mod wrap;
 
 mod table;
 
@@ -69,6 +83,8 @@ pub struct Ops {
     pub key_gen: Option<&'static dyn KeyGen>,
     pub key_pair_gen: Option<&'static dyn KeyPairGen>,
     pub derive: Option<&'static dyn Derive>,
+    pub wrap: Option<&'static dyn Wrap>,
+    pub unwrap: Option<&'static dyn Unwrap>,
 }
 
 impl Ops {
@@ -82,6 +98,8 @@ impl Ops {
         key_gen: None,
         key_pair_gen: None,
         derive: None,
+        wrap: None,
+        unwrap: None,
     };
 }
 
@@ -212,6 +230,35 @@ pub trait Derive: Sync {
         template: &Template,
         actor: Actor,
     ) -> Result<Attributes>;
+}
+
+/// C_WrapKey.
+pub trait Wrap: Sync {
+    /// The key types of the wrapping key (a secret key, or a public key).
+    fn key_types(&self) -> &'static [CK_KEY_TYPE];
+
+    /// Encrypt `plain`, the encoded key to be wrapped, under `key` (whose
+    /// class, type, CKA_WRAP and allowed mechanisms were checked, as were
+    /// the rules about the pair).
+    ///
+    /// # Errors
+    /// CKR_MECHANISM_PARAM_INVALID; CKR_KEY_SIZE_RANGE when `plain` has a
+    /// length the mechanism cannot wrap; CKR_WRAPPING_KEY_SIZE_RANGE.
+    fn wrap(&self, param: &MechParam, key: &Attributes, plain: &[u8]) -> Result<Vec<u8>>;
+}
+
+/// C_UnwrapKey.
+pub trait Unwrap: Sync {
+    /// The key types of the unwrapping key (a secret key, or a private key).
+    fn key_types(&self) -> &'static [CK_KEY_TYPE];
+
+    /// Decrypt `wrapped` under `key` into the encoded key.
+    ///
+    /// # Errors
+    /// CKR_MECHANISM_PARAM_INVALID; CKR_WRAPPED_KEY_LEN_RANGE;
+    /// CKR_WRAPPED_KEY_INVALID (one code for every failed check);
+    /// CKR_UNWRAPPING_KEY_SIZE_RANGE.
+    fn unwrap(&self, param: &MechParam, key: &Attributes, wrapped: &[u8]) -> Result<SecretBytes>;
 }
 
 // ---------------------------------------------------------------------------

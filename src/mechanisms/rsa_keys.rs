@@ -304,6 +304,37 @@ pub fn decrypting_key(key: &Attributes) -> Result<PrivateDecryptingKey> {
     PrivateDecryptingKey::from_pkcs8(&parts.pkcs8()).map_err(|e| rejected(&e))
 }
 
+/// A private key object as PKCS#8 PrivateKeyInfo, for C_WrapKey.
+///
+/// # Errors
+/// As `PrivateParts::of`.
+pub fn private_key_info(key: &Attributes) -> Result<Zeroizing<Vec<u8>>> {
+    Ok(PrivateParts::of(key)?.pkcs8())
+}
+
+/// The attributes of the private key in a PrivateKeyInfo, for
+/// C_UnwrapKey: CKA_MODULUS and CKA_PUBLIC_EXPONENT (plain), then the
+/// private components (to be sealed), each without leading zeros.
+///
+/// # Errors
+/// CKR_WRAPPED_KEY_INVALID when the encoding is not a two-prime
+/// RSAPrivateKey.
+pub fn from_private_key_info(pkcs8: &[u8]) -> Result<[(CK_ATTRIBUTE_TYPE, &[u8]); 8]> {
+    let [n, e, d, p, q, dp, dq, qinv] =
+        pkcs8_components(pkcs8).map_err(|_| Rv::WRAPPED_KEY_INVALID)?;
+    let [kd, kp, kq, kdp, kdq, kqinv] = PRIVATE_PARTS;
+    Ok([
+        (CKA_MODULUS, n),
+        (CKA_PUBLIC_EXPONENT, e),
+        (kd, d),
+        (kp, p),
+        (kq, q),
+        (kdp, dp),
+        (kdq, dq),
+        (kqinv, qinv),
+    ])
+}
+
 fn rejected(e: &aws_lc_rs::error::KeyRejected) -> Rv {
     log::debug!("RSA private key rejected by aws-lc: {e}");
     Rv::KEY_TYPE_INCONSISTENT

@@ -27,6 +27,7 @@ use cryptoki_sys::*;
 use crate::backend::soft::session::SoftSession;
 use crate::backend::soft::token::Login;
 use crate::backend::{Mechanism, Output};
+use crate::config::Config;
 use crate::error::{Result, Rv};
 use crate::mechanisms::{self, CipherOp, DigestOp, SignOp, VerifyOp};
 use crate::object::Attributes;
@@ -56,6 +57,8 @@ pub(super) enum Usage {
     Encrypt,
     Decrypt,
     Derive,
+    Wrap,
+    Unwrap,
 }
 
 impl Usage {
@@ -66,14 +69,16 @@ impl Usage {
             Usage::Encrypt => CKA_ENCRYPT,
             Usage::Decrypt => CKA_DECRYPT,
             Usage::Derive => CKA_DERIVE,
+            Usage::Wrap => CKA_WRAP,
+            Usage::Unwrap => CKA_UNWRAP,
         }
     }
 
     /// The class an asymmetric key must have for this use.
     fn asymmetric_class(self) -> CK_OBJECT_CLASS {
         match self {
-            Usage::Sign | Usage::Decrypt | Usage::Derive => CKO_PRIVATE_KEY,
-            Usage::Verify | Usage::Encrypt => CKO_PUBLIC_KEY,
+            Usage::Sign | Usage::Decrypt | Usage::Derive | Usage::Unwrap => CKO_PRIVATE_KEY,
+            Usage::Verify | Usage::Encrypt | Usage::Wrap => CKO_PUBLIC_KEY,
         }
     }
 }
@@ -110,6 +115,31 @@ pub(super) fn use_key<R>(
         other => other,
     })?;
     let attrs = object.attrs();
+    key_usable(
+        &attrs,
+        mechanism,
+        usage,
+        key_types,
+        session.token().config(),
+    )?;
+    f(&attrs)
+}
+
+/// The common checks of a key for `usage` with `mechanism`, in the spec's
+/// order (see the module's documentation), then the configured policy's say
+/// on the key material.
+///
+/// # Errors
+/// CKR_KEY_TYPE_INCONSISTENT, CKR_KEY_FUNCTION_NOT_PERMITTED,
+/// CKR_MECHANISM_INVALID; `mechanisms::key_permitted`'s CKR_KEY_SIZE_RANGE
+/// and CKR_PUBLIC_KEY_INVALID.
+pub(super) fn key_usable(
+    attrs: &Attributes,
+    mechanism: &Mechanism,
+    usage: Usage,
+    key_types: &[CK_KEY_TYPE],
+    config: &Config,
+) -> Result<()> {
     let class = attrs.class();
     let key_type = attrs.key_type().ok_or(Rv::KEY_TYPE_INCONSISTENT)?;
     let class_ok = if is_secret_type(key_type) {
@@ -123,11 +153,10 @@ pub(super) fn use_key<R>(
     if !attrs.flag(usage.attribute(), false) {
         return Err(Rv::KEY_FUNCTION_NOT_PERMITTED);
     }
-    if !mechanism_allowed(&attrs, mechanism.kind) {
+    if !mechanism_allowed(attrs, mechanism.kind) {
         return Err(Rv::MECHANISM_INVALID);
     }
-    mechanisms::key_permitted(&attrs, mechanisms::KeyPolicy::of(session.token().config()))?;
-    f(&attrs)
+    mechanisms::key_permitted(attrs, mechanisms::KeyPolicy::of(config))
 }
 
 /// Whether CKA_ALLOWED_MECHANISMS (an array of CK_MECHANISM_TYPE in native
@@ -147,7 +176,7 @@ pub fn mechanism_allowed(attrs: &Attributes, kind: CK_MECHANISM_TYPE) -> bool {
 }
 
 /// Key types held as CKO_SECRET_KEY objects.
-fn is_secret_type(key_type: CK_KEY_TYPE) -> bool {
+pub(super) fn is_secret_type(key_type: CK_KEY_TYPE) -> bool {
     !matches!(
         key_type,
         CKK_RSA

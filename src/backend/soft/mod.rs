@@ -10,6 +10,7 @@ mod objects;
 mod records;
 mod session;
 mod token;
+mod wrapping;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -318,6 +318,26 @@ impl Session for SoftSession {
         self.crypto_derive_key(mechanism, base_key, template)
     }
 
+    fn wrap_key(
+        &self,
+        mechanism: &Mechanism,
+        wrapping_key: CK_OBJECT_HANDLE,
+        key: CK_OBJECT_HANDLE,
+        out: &mut Output,
+    ) -> Result<()> {
+        self.crypto_wrap_key(mechanism, wrapping_key, key, out)
+    }
+
+    fn unwrap_key(
+        &self,
+        mechanism: &Mechanism,
+        unwrapping_key: CK_OBJECT_HANDLE,
+        wrapped: &[u8],
+        template: &Template,
+    ) -> Result<CK_OBJECT_HANDLE> {
+        self.crypto_unwrap_key(mechanism, unwrapping_key, wrapped, template)
+    }
+
     /// ProzHSM draws from the OS CSPRNG, which takes no seed.
     fn seed_random(&self, _seed: &[u8]) -> Result<()> {
         Err(Rv::RANDOM_SEED_NOT_SUPPORTED)
