@@ -292,7 +292,6 @@ fn pbkdf2_in_both_layouts() {
             u(CKA_VALUE_LEN, 20),
             b(CKA_SENSITIVE, false),
             b(CKA_EXTRACTABLE, true),
-            b(CKA_WRAP, true),
         ];
         let want = hex("ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957");
         let k = c
@@ -437,6 +436,8 @@ fn ecdh_with_sha_kdf() {
             pPublicData: peer.as_ptr() as *mut u8,
         };
         let mut t = readable(CKK_AES, Some(32));
+        // What `extra` says wins over the readable defaults.
+        t.retain(|a| !extra.iter().any(|e| e.kind() == a.kind()));
         t.extend(extra);
         c.derive(Mech::with(CKM_ECDH1_DERIVE, &p), private.handle(), &t)
     };
@@ -446,7 +447,12 @@ fn ecdh_with_sha_kdf() {
         c.get(ka, CKA_VALUE).expect("value"),
         c.get(kb, CKA_VALUE).expect("value")
     );
-    let wrapper = derive(sa, &point(pb), vec![b(CKA_WRAP, true)]).expect("derives");
+    let wrapper = derive(
+        sa,
+        &point(pb),
+        vec![b(CKA_WRAP, true), b(CKA_EXTRACTABLE, false)],
+    )
+    .expect("derives");
     let secret = c
         .generate(
             Mech::none(CKM_AES_KEY_GEN),

@@ -327,20 +327,24 @@ fn hardening_rules_by_profile() {
         if let Ok(copy) = r {
             assert_eq!(c.get(copy, CKA_VALUE).map(|v| v.len()), Ok(16));
         }
-        // ... and a key-wrapping key is not wrapped.
-        let inner_kek = aes(
-            &c,
-            16,
-            vec![
-                b(CKA_WRAP, true),
-                b(CKA_SENSITIVE, true),
-                b(CKA_EXTRACTABLE, true),
-            ],
-        );
-        assert_eq!(
-            rv(c.wrap(Mech::none(KW), k, inner_kek)),
-            expect(CKR_KEY_NOT_WRAPPABLE)
-        );
+        // ... and a key-wrapping key is never extractable, so never
+        // wrapped: otherwise its roles could be laundered (switch CKA_WRAP
+        // off, wrap it, unwrap the copy with CKA_DECRYPT).
+        let inner_kek_template = [
+            b(CKA_TOKEN, false),
+            u(CKA_VALUE_LEN, 16),
+            b(CKA_WRAP, true),
+            b(CKA_SENSITIVE, true),
+            b(CKA_EXTRACTABLE, true),
+        ];
+        let inner_kek = c.generate(aes_gen(), &inner_kek_template);
+        assert_eq!(rv(inner_kek.clone()), expect(CKR_TEMPLATE_INCONSISTENT));
+        if let Ok(inner_kek) = inner_kek {
+            assert_eq!(rv(c.wrap(Mech::none(KW), k, inner_kek)), CKR_OK);
+        }
+        // Nor can an extractable key be given CKA_WRAP later.
+        let r = c.set(readable, &[b(CKA_WRAP, true)]);
+        assert_eq!(rv(r), expect(CKR_TEMPLATE_INCONSISTENT));
 
         // allow_untrusted_wrapping_keys: a KEK given in clear.
         let known = created_aes(&c, &[7u8; 32], vec![b(CKA_WRAP, true), b(CKA_UNWRAP, true)]);

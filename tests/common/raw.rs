@@ -20,6 +20,15 @@ pub enum A {
     T(CK_ATTRIBUTE_TYPE, Vec<A>),
 }
 
+impl A {
+    /// The attribute's type.
+    pub fn kind(&self) -> CK_ATTRIBUTE_TYPE {
+        match self {
+            A::V(k, _) | A::T(k, _) => *k,
+        }
+    }
+}
+
 pub fn b(kind: CK_ATTRIBUTE_TYPE, v: bool) -> A {
     A::V(kind, vec![v as u8])
 }

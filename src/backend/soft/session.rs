@@ -68,6 +68,7 @@ impl SoftSession {
     pub fn actor(&self) -> Actor {
         Actor {
             so: self.token.login_state() == Login::So,
+            hardening: self.hardening(),
         }
     }
 }
