@@ -338,7 +338,7 @@ fn hardening_rules_by_profile() {
             b(CKA_EXTRACTABLE, true),
         ];
         let inner_kek = c.generate(aes_gen(), &inner_kek_template);
-        assert_eq!(rv(inner_kek.clone()), expect(CKR_TEMPLATE_INCONSISTENT));
+        assert_eq!(rv(inner_kek), expect(CKR_TEMPLATE_INCONSISTENT));
         if let Ok(inner_kek) = inner_kek {
             assert_eq!(rv(c.wrap(Mech::none(KW), k, inner_kek)), CKR_OK);
         }
