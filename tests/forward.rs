@@ -287,6 +287,36 @@ fn keys_made_through_a_forwarded_slot_live_in_the_hsm() {
             .expect("AES decrypt"),
         b"seventeen bytes!!"
     );
+    // Structured parameters (pointers inside) pass through as the client
+    // gave them: AES-GCM and RSA-OAEP, decrypted by the HSM.
+    let mut gcm_iv = [9u8; 12];
+    let aad = b"header";
+    let params = cryptoki::mechanism::aead::GcmParams::new(&mut gcm_iv, aad, 128.into())
+        .expect("GCM params");
+    let sealed = s
+        .encrypt(&Mechanism::AesGcm(params), aes, b"through the HSM")
+        .expect("GCM encrypt");
+    assert_eq!(sealed.len(), 15 + 16);
+    let params = cryptoki::mechanism::aead::GcmParams::new(&mut gcm_iv, aad, 128.into())
+        .expect("GCM params");
+    assert_eq!(
+        s.decrypt(&Mechanism::AesGcm(params), aes, &sealed)
+            .expect("GCM decrypt"),
+        b"through the HSM"
+    );
+    let oaep = Mechanism::RsaPkcsOaep(cryptoki::mechanism::rsa::PkcsOaepParams::new(
+        cryptoki::mechanism::MechanismType::SHA1,
+        cryptoki::mechanism::rsa::PkcsMgfType::MGF1_SHA1,
+        cryptoki::mechanism::rsa::PkcsOaepSource::empty(),
+    ));
+    let ct = s
+        .encrypt(&oaep, rsa_pub, b"oaep secret")
+        .expect("OAEP encrypt");
+    assert_eq!(
+        s.decrypt(&oaep, rsa_priv, &ct).expect("OAEP decrypt"),
+        b"oaep secret"
+    );
+
     let data_key = aes_key(&s, "data", true);
     let wrapped = s
         .wrap_key(&Mechanism::AesKeyWrap, aes, data_key)

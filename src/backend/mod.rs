@@ -88,6 +88,11 @@ pub struct AttrQuery<'a> {
 pub struct Mechanism {
     pub kind: CK_MECHANISM_TYPE,
     pub param: MechParam,
+    /// The parameter exactly as the client passed it: a C structure whose
+    /// pointers refer to the client's memory, valid for this call only.
+    /// What a forwarded slot hands on unchanged (so any mechanism of the
+    /// HSM works, vendor ones included); the software token reads `param`.
+    pub raw: Vec<u8>,
 }
 
 /// Mechanism parameters, decoded once from the client's C structure.

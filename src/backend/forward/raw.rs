@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 
 use cryptoki_sys::*;
 
-use crate::backend::{Attr, MechParam, Mechanism, Output, Template};
+use crate::backend::{Attr, Mechanism, Output, Template};
 use crate::error::{Result, Rv};
 use crate::object::codec;
 
@@ -85,26 +85,24 @@ impl Tree {
     }
 }
 
-/// The client's mechanism as a CK_MECHANISM pointing into `m`'s parameter.
+/// The client's mechanism as a CK_MECHANISM pointing into `m`'s raw
+/// parameter, so any mechanism the HSM knows — GCM, OAEP, PSS, its vendor
+/// ones — passes through unchanged.
 ///
 /// # Errors
-/// CKR_MECHANISM_PARAM_INVALID for a parameter decoded into a structured
-/// variant that has no byte form yet.
+/// None today; fallible so a policy check can refuse here later.
 pub fn mechanism(m: &Mechanism) -> Result<CK_MECHANISM> {
-    let (param, len) = match &m.param {
-        MechParam::None => (std::ptr::null_mut(), 0),
-        MechParam::Bytes(b) => (b.as_ptr().cast_mut().cast::<c_void>(), b.len()),
-        // TODO(forward): structured parameters (OAEP, PSS, GCM, ECDH ...)
-        // decoded at the ABI must be re-encoded here into their C structs
-        // (CK_RSA_PKCS_OAEP_PARAMS, CK_GCM_PARAMS ... with their pointers
-        // into the decoded values) so any mechanism still passes through.
-        #[allow(unreachable_patterns)]
-        _ => return Err(Rv::MECHANISM_PARAM_INVALID),
+    // The client's own parameter bytes: its pointers still refer to the
+    // client's memory, which is valid for the whole forwarded call.
+    let param = if m.raw.is_empty() {
+        std::ptr::null_mut()
+    } else {
+        m.raw.as_ptr().cast_mut().cast::<c_void>()
     };
     Ok(CK_MECHANISM {
         mechanism: m.kind,
         pParameter: param,
-        ulParameterLen: len as CK_ULONG,
+        ulParameterLen: m.raw.len() as CK_ULONG,
     })
 }
 

@@ -327,6 +327,7 @@ impl SoftSession {
                 salt: HkdfSalt::KeyValue(ParamSecret(Zeroizing::new(value.as_slice().to_vec()))),
                 info: info.clone(),
             },
+            raw: mechanism.raw.clone(),
         })
     }
 }
