@@ -173,22 +173,36 @@ fn run(t: &Target, objects: usize) -> Vec<(String, f64, bool)> {
     eprintln!("{}: created {objects} objects at {rate:.0}/s", t.name);
     rows.push(("token-object creations/s".to_string(), rate, true));
 
-    // Finds by label.
-    let mut n = 0u64;
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(2) {
-        let label = format!("obj-{}", (n as usize * 7919) % objects);
-        let found = s
-            .find_objects(&[Attribute::Label(label.into_bytes())])
-            .expect("find");
-        assert_eq!(found.len(), 1);
-        n += 1;
+    // Finds by label, one and two threads (a session each).
+    for threads in [1usize, 2] {
+        let total = std::sync::atomic::AtomicU64::new(0);
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let total = &total;
+                let p = &p;
+                scope.spawn(move || {
+                    let s = p.open_ro_session(slot).expect("open");
+                    let mut n = 0u64;
+                    while start.elapsed() < Duration::from_secs(2) {
+                        let label = format!("obj-{}", ((n as usize + t * 4999) * 7919) % objects);
+                        let found = s
+                            .find_objects(&[Attribute::Label(label.into_bytes())])
+                            .expect("find");
+                        assert_eq!(found.len(), 1);
+                        n += 1;
+                    }
+                    total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                });
+            }
+        });
+        let rate = total.into_inner() as f64 / start.elapsed().as_secs_f64();
+        rows.push((
+            format!("C_FindObjects by label/s, {threads} thread(s)"),
+            rate,
+            true,
+        ));
     }
-    rows.push((
-        "C_FindObjects by label/s".to_string(),
-        n as f64 / start.elapsed().as_secs_f64(),
-        true,
-    ));
 
     // A key for the cold start.
     p_keypair(&s);

@@ -123,11 +123,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// target/<profile>/libprozhsm.so, next to this example's examples/ folder.
+/// The module built with this example: target/<profile>/deps/libprozhsm.so
+/// (what cargo just built), else target/<profile>/libprozhsm.so.
 fn module_path() -> PathBuf {
     let exe = std::env::current_exe().expect("example path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join("libprozhsm.so")
+    let profile = exe.parent().and_then(Path::parent).expect("target dir");
+    let fresh = profile.join("deps").join("libprozhsm.so");
+    if fresh.exists() {
+        fresh
+    } else {
+        profile.join("libprozhsm.so")
+    }
 }

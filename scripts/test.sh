@@ -2,7 +2,8 @@
 # Run every test of ProzHSM on a fresh Debian machine with Rust:
 #   1. install the real PKCS#11 clients the conformance tests drive
 #      (OpenSC's pkcs11-tool, GnuTLS's p11tool and certtool, OpenSSL and its
-#      pkcs11 engine, SoftHSMv2 for comparisons);
+#      pkcs11 engine, SoftHSMv2 for comparisons) and gdb (its gcore dumps a
+#      key-holding process in the key protection tests);
 #   2. cargo fmt --check and cargo clippy (no warnings);
 #   3. cargo test: unit tests and the C-ABI integration tests in tests/;
 #   4. every conformance/*.sh against the built module.
@@ -14,6 +15,7 @@ command -v pkcs11-tool >/dev/null || packages+=(opensc)
 command -v p11tool >/dev/null || packages+=(gnutls-bin)
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || packages+=(softhsm2)
 command -v openssl >/dev/null || packages+=(openssl)
+command -v gcore >/dev/null || packages+=(gdb)
 # OpenSSL's pkcs11 engine (libp11) and xxd, for conformance/openssl-interop.sh.
 openssl engine pkcs11 >/dev/null 2>&1 || packages+=(libengine-pkcs11-openssl)
 command -v xxd >/dev/null || packages+=(xxd)
@@ -30,6 +32,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --release --all-targets --quiet -- -D warnings
 
+echo "== cargo build --release (the module and tools the conformance scripts drive)"
+cargo build --release --quiet
 echo "== cargo test"
 cargo test --release --quiet 2>&1 | tee /tmp/prozhsm-cargo-test.log
 grep -q "test result: ok" /tmp/prozhsm-cargo-test.log

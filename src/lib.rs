@@ -7,8 +7,9 @@
 //! token, `object` (attribute policy), `mechanisms`, `store` (SQLite) and
 //! `secure` (secret memory, sealing, PIN keys).
 //!
-//! `unsafe` is denied here and allowed only in `abi` and `secure`, each block
-//! with a `// SAFETY:` line.
+//! `unsafe` is denied here and allowed only in `abi`, `secure` and
+//! `backend::forward` (the loader of another PKCS#11 module), each block with
+//! a `// SAFETY:` line.
 #![deny(unsafe_code)]
 
 #[allow(unsafe_code)]

@@ -295,3 +295,30 @@ fn init_token_refuses_null_pin_and_label() {
         CKR_ARGUMENTS_BAD
     );
 }
+
+#[test]
+fn configured_mechanisms_limit_the_list_and_the_operations() {
+    let f = Fixture::with_config("[slots]\nmechanisms = [\"CKM_SHA256\", \"CKM_EC_KEY_PAIR_GEN\"]");
+    let slot = f.init_token("demo");
+    let list = f.p11().get_mechanism_list(slot).expect("list");
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert!(list.contains(&cryptoki::mechanism::MechanismType::SHA256));
+    assert_eq!(
+        code(
+            f.p11()
+                .get_mechanism_info(slot, cryptoki::mechanism::MechanismType::SHA1)
+        ),
+        RvError::MechanismInvalid
+    );
+    let s = f.p11().open_ro_session(slot).expect("open");
+    assert_eq!(
+        s.digest(&cryptoki::mechanism::Mechanism::Sha256, b"abc")
+            .expect("sha256")
+            .len(),
+        32
+    );
+    assert_eq!(
+        code(s.digest(&cryptoki::mechanism::Mechanism::Sha1, b"abc")),
+        RvError::MechanismInvalid
+    );
+}

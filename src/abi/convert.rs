@@ -190,20 +190,24 @@ pub unsafe fn with_attribute_queries(
 pub unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
     // SAFETY: checked for NULL; otherwise valid by the caller's contract.
     let m = unsafe { p.as_ref() }.ok_or(Rv::ARGUMENTS_BAD)?;
-    let param = if m.pParameter.is_null() {
+    let (param, raw) = if m.pParameter.is_null() {
         if m.ulParameterLen != 0 {
             return Err(Rv::ARGUMENTS_BAD);
         }
-        MechParam::None
+        (MechParam::None, Vec::new())
     } else {
         // SAFETY: parameter valid for its length by the caller's contract.
-        unsafe {
+        let raw = unsafe { bytes(m.pParameter as *const u8, m.ulParameterLen) }?.to_vec();
+        // SAFETY: as above.
+        let param = unsafe {
             mechanism_params::decode(m.mechanism, m.pParameter as *const u8, m.ulParameterLen)
-        }?
+        }?;
+        (param, raw)
     };
     Ok(Mechanism {
         kind: m.mechanism,
         param,
+        raw,
     })
 }
 

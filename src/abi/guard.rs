@@ -20,6 +20,10 @@ pub fn guard(name: &'static str, body: impl FnOnce() -> Result<()>) -> CK_RV {
         return CKR_GENERAL_ERROR;
     }
     let result = catch_unwind(AssertUnwindSafe(body));
+    // Crypto code (aws-lc's SHA-512 in Ed25519, AES) leaves key-derived
+    // values in vector registers; wipe them before returning to the client,
+    // whose core dump or debugger would otherwise see them. ~17 ns.
+    crate::secure::clear_registers();
     // C_Finalize ends the poisoned state whatever it returns: the state it
     // would protect is gone.
     POISONED.store(result.is_err() && !finalizing, Ordering::Release);

@@ -8,6 +8,8 @@
 //! Session methods that a backend does not implement keep their default body,
 //! which answers CKR_FUNCTION_NOT_SUPPORTED as the spec asks.
 
+#[allow(unsafe_code)]
+pub mod forward;
 pub mod soft;
 
 use cryptoki_sys::*;
@@ -86,6 +88,11 @@ pub struct AttrQuery<'a> {
 pub struct Mechanism {
     pub kind: CK_MECHANISM_TYPE,
     pub param: MechParam,
+    /// The parameter exactly as the client passed it: a C structure whose
+    /// pointers refer to the client's memory, valid for this call only.
+    /// What a forwarded slot hands on unchanged (so any mechanism of the
+    /// HSM works, vendor ones included); the software token reads `param`.
+    pub raw: Vec<u8>,
 }
 
 /// Mechanism parameters, decoded once from the client's C structure.
@@ -111,6 +118,67 @@ pub enum MechParam {
         aad: Vec<u8>,
         tag_bits: CK_ULONG,
     },
+    /// CK_RSA_PKCS_PSS_PARAMS (CKM_RSA_PKCS_PSS, CKM_SHA*_RSA_PKCS_PSS).
+    RsaPss {
+        hash: CK_MECHANISM_TYPE,
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        salt_len: CK_ULONG,
+    },
+    /// CK_RSA_PKCS_OAEP_PARAMS (CKM_RSA_PKCS_OAEP); `label` is the
+    /// encoding parameter at pSourceData (empty when none was given).
+    RsaOaep {
+        hash: CK_MECHANISM_TYPE,
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        source: CK_RSA_PKCS_OAEP_SOURCE_TYPE,
+        label: Vec<u8>,
+    },
+    /// CK_HKDF_PARAMS (CKM_HKDF_DERIVE, CKM_HKDF_DATA).
+    Hkdf {
+        extract: bool,
+        expand: bool,
+        prf: CK_MECHANISM_TYPE,
+        salt: HkdfSalt,
+        info: Vec<u8>,
+    },
+    /// CK_PKCS5_PBKD2_PARAMS2, or PKCS#11 2.40's CK_PKCS5_PBKD2_PARAMS
+    /// (CKM_PKCS5_PBKD2).
+    Pbkdf2 {
+        salt_source: CK_ULONG,
+        salt: Vec<u8>,
+        iterations: CK_ULONG,
+        prf: CK_ULONG,
+        prf_data: Vec<u8>,
+        password: ParamSecret,
+    },
+    /// CK_AES_CBC_ENCRYPT_DATA_PARAMS (CKM_AES_CBC_ENCRYPT_DATA).
+    /// CKM_AES_ECB_ENCRYPT_DATA's CK_KEY_DERIVATION_STRING_DATA arrives as
+    /// `Bytes`: the data.
+    AesCbcEncryptData { iv: [u8; 16], data: Vec<u8> },
+}
+
+/// The salt of CK_HKDF_PARAMS.
+#[derive(Clone, Debug)]
+pub enum HkdfSalt {
+    /// CKF_HKDF_SALT_NULL.
+    Null,
+    /// CKF_HKDF_SALT_DATA.
+    Data(Vec<u8>),
+    /// CKF_HKDF_SALT_KEY: the salt key's handle, as the client gave it.
+    Key(CK_OBJECT_HANDLE),
+    /// The salt key's value, put in place of `Key` by the token once the
+    /// key passed its checks, before the mechanism runs.
+    KeyValue(ParamSecret),
+}
+
+/// A secret inside a mechanism parameter (a password, a salt key's value):
+/// wiped on drop, never shown by `Debug`.
+#[derive(Clone)]
+pub struct ParamSecret(pub Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for ParamSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ParamSecret({} bytes)", self.0.len())
+    }
 }
 
 /// An output buffer under the spec's two-call convention (PKCS#11 3.0 §5.2):

@@ -86,8 +86,9 @@ fn text(field: &[u8]) -> String {
 }
 
 fn show_slots() -> Result<(), String> {
+    use std::fmt::Write as _;
     let lib = core::library().map_err(|rv| describe("library", rv))?;
-    println!("Available slots:");
+    let mut out = String::from("Available slots:\n");
     for id in lib
         .slot_list(false)
         .map_err(|rv| describe("C_GetSlotList", rv))?
@@ -96,20 +97,25 @@ fn show_slots() -> Result<(), String> {
         let info = slot
             .token_info()
             .map_err(|rv| describe("C_GetTokenInfo", rv))?;
-        println!("Slot {id}");
-        println!("    Token present:    yes");
         let initialized = info.flags & CKF_TOKEN_INITIALIZED != 0;
-        println!(
-            "    Initialized:      {}",
-            if initialized { "yes" } else { "no" }
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let _ = writeln!(
+            out,
+            "Slot {id}\n    Token present:    yes\n    Initialized:      {}",
+            yes(initialized)
         );
         if initialized {
-            println!("    Label:            {}", text(&info.label));
-            println!("    Serial number:    {}", text(&info.serialNumber));
-            let user = info.flags & CKF_USER_PIN_INITIALIZED != 0;
-            println!("    User PIN init.:   {}", if user { "yes" } else { "no" });
+            let _ = writeln!(out, "    Label:            {}", text(&info.label));
+            let _ = writeln!(out, "    Serial number:    {}", text(&info.serialNumber));
+            let _ = writeln!(
+                out,
+                "    User PIN init.:   {}",
+                yes(info.flags & CKF_USER_PIN_INITIALIZED != 0)
+            );
         }
     }
+    // A reader that stops early (`| head`, `| grep -q`) is not an error.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
     Ok(())
 }
 

@@ -15,12 +15,13 @@ use std::sync::Arc;
 use cryptoki_sys::*;
 use parking_lot::RwLock;
 
+use crate::backend::forward::ForwardProvider;
 use crate::backend::soft::SoftProvider;
 use crate::backend::{Session, SlotBackend};
 use crate::config::{Config, Profile};
 use crate::error::{Result, Rv};
 use sessions::SessionTable;
-use slots::SlotTable;
+use slots::{SlotEvent, SlotTable};
 
 /// C_Initialize's arguments, checked at the boundary.
 #[derive(Clone, Copy, Debug, Default)]
@@ -89,16 +90,18 @@ pub fn initialize(args: InitArgs) -> Result<()> {
     })?;
     let config = Arc::new(config);
     let soft = SoftProvider::new(config.clone());
+    let forward = ForwardProvider::new(&config.forward);
     *state = Some(Arc::new(Library {
         generation,
-        slots: SlotTable::new(soft)?,
+        slots: SlotTable::new(soft, forward)?,
         sessions: SessionTable::new(),
         config,
     }));
     Ok(())
 }
 
-/// C_Finalize: close every session and drop the library state.
+/// C_Finalize: close every session, finalize the forwarded modules, and
+/// drop the library state.
 ///
 /// # Errors
 /// CKR_CRYPTOKI_NOT_INITIALIZED.
@@ -115,6 +118,7 @@ pub fn finalize() -> Result<()> {
         }
     };
     lib.sessions.close_all(|_| true);
+    lib.slots.finalize();
     Ok(())
 }
 
@@ -252,16 +256,35 @@ impl Library {
         Ok(info)
     }
 
-    /// C_WaitForSlotEvent: with CKF_DONT_BLOCK, CKR_NO_EVENT (no slot of
-    /// ProzHSM's changes by itself); blocking waits are not supported.
+    /// C_WaitForSlotEvent. Only forwarded slots have events (a software
+    /// slot never changes by itself); each forwarded module is asked without
+    /// blocking. With CKF_DONT_BLOCK: the slot, or CKR_NO_EVENT. Blocking:
+    /// the modules are asked again every [`EVENT_POLL`] (ProzHSM creates no
+    /// threads, so it cannot block in several modules at once) until an
+    /// event, or until C_Finalize, which ends the wait with
+    /// CKR_CRYPTOKI_NOT_INITIALIZED as the spec asks. With no forwarded
+    /// module that answers the question (none configured, or all say
+    /// CKR_FUNCTION_NOT_SUPPORTED) a blocking wait could never end, so it is
+    /// refused.
     ///
     /// # Errors
-    /// CKR_NO_EVENT, CKR_FUNCTION_NOT_SUPPORTED.
+    /// CKR_NO_EVENT, CKR_FUNCTION_NOT_SUPPORTED, CKR_CRYPTOKI_NOT_INITIALIZED.
     pub fn wait_for_slot_event(&self, flags: CK_FLAGS) -> Result<CK_SLOT_ID> {
-        if flags & CKF_DONT_BLOCK != 0 {
-            Err(Rv::NO_EVENT)
-        } else {
-            Err(Rv::FUNCTION_NOT_SUPPORTED)
+        let block = flags & CKF_DONT_BLOCK == 0;
+        loop {
+            let event = self.slots.poll_event()?;
+            if !library().is_ok_and(|lib| std::ptr::eq(Arc::as_ptr(&lib), self)) {
+                return Err(Rv::CRYPTOKI_NOT_INITIALIZED);
+            }
+            match event {
+                SlotEvent::Slot(id) => return Ok(id),
+                SlotEvent::None if block => std::thread::sleep(EVENT_POLL),
+                SlotEvent::Unsupported if block => return Err(Rv::FUNCTION_NOT_SUPPORTED),
+                SlotEvent::None | SlotEvent::Unsupported => return Err(Rv::NO_EVENT),
+            }
         }
     }
 }
+
+/// How often a blocking C_WaitForSlotEvent asks the forwarded modules.
+pub const EVENT_POLL: std::time::Duration = std::time::Duration::from_millis(100);

@@ -1,12 +1,17 @@
 //! The few DER forms the key attributes use: CKA_EC_PARAMS (an OBJECT
 //! IDENTIFIER or a PrintableString curve name) and CKA_EC_POINT (an OCTET
-//! STRING around the point). Short, definite lengths only, plus the long
-//! forms needed for values up to 64 KiB.
+//! STRING around the point); and for RSA the unsigned INTEGERs of PKCS#1
+//! keys (RFC 8017 A.1) wrapped in PKCS#8 (RFC 5208). Short, definite lengths
+//! only, plus the long forms needed for values up to 64 KiB.
 
 use crate::error::{Result, Rv};
 
+/// DER tag of an INTEGER.
+pub const INTEGER: u8 = 0x02;
 /// DER tag of an OCTET STRING.
 pub const OCTET_STRING: u8 = 0x04;
+/// DER tag of NULL.
+pub const NULL: u8 = 0x05;
 /// DER tag of an OBJECT IDENTIFIER.
 pub const OID: u8 = 0x06;
 /// DER tag of a PrintableString.
@@ -37,6 +42,14 @@ pub fn tlv_into(out: &mut Vec<u8>, tag: u8, value: &[u8]) {
     out.push(tag);
     put_len(out, value.len());
     out.extend_from_slice(value);
+}
+
+/// Append the tag and length of a TLV whose `len`-byte value the caller
+/// appends next (for values built in place, without a second buffer).
+pub fn header_into(out: &mut Vec<u8>, tag: u8, len: usize) {
+    debug_assert!(len <= 0xffff);
+    out.push(tag);
+    put_len(out, len);
 }
 
 /// Split one TLV off the front of `input`: (tag, value, rest).
@@ -80,6 +93,59 @@ pub fn exact(input: &[u8], tag: u8) -> Option<&[u8]> {
     }
 }
 
+/// The length of one TLV whose value is `value_len` bytes long.
+pub fn tlv_len(value_len: usize) -> usize {
+    let len_len = match value_len {
+        0..=0x7f => 1,
+        0x80..=0xff => 2,
+        _ => 3,
+    };
+    1 + len_len + value_len
+}
+
+/// `value` without its leading zero bytes: the unsigned big-endian integer
+/// in its shortest form (empty for zero).
+pub fn strip_zeros(value: &[u8]) -> &[u8] {
+    let start = value.iter().position(|b| *b != 0).unwrap_or(value.len());
+    &value[start..]
+}
+
+/// The length of the DER INTEGER [`uint_into`] writes for `value`.
+pub fn uint_len(value: &[u8]) -> usize {
+    let v = strip_zeros(value);
+    let pad = usize::from(v.first().is_none_or(|b| b & 0x80 != 0));
+    tlv_len(v.len() + pad)
+}
+
+/// Append the unsigned big-endian integer `value` (leading zeros allowed)
+/// as a DER INTEGER: minimal, with a zero byte in front when the top bit is
+/// set. Writes no more than [`uint_len`] bytes, so a buffer reserved with
+/// that length never reallocates (and leaves no copy of a secret behind).
+pub fn uint_into(out: &mut Vec<u8>, value: &[u8]) {
+    let v = strip_zeros(value);
+    let pad = v.first().is_none_or(|b| b & 0x80 != 0);
+    out.push(INTEGER);
+    put_len(out, v.len() + usize::from(pad));
+    if pad {
+        out.push(0);
+    }
+    out.extend_from_slice(v);
+}
+
+/// Split one non-negative DER INTEGER off the front of `input`: (its value
+/// without leading zeros, rest).
+///
+/// # Errors
+/// CKR_ATTRIBUTE_VALUE_INVALID when the input does not start with one.
+pub fn split_uint(input: &[u8]) -> Result<(&[u8], &[u8])> {
+    match split(input)? {
+        (INTEGER, value, rest) if value.first().is_some_and(|b| b & 0x80 == 0) => {
+            Ok((strip_zeros(value), rest))
+        }
+        _ => Err(Rv::ATTRIBUTE_VALUE_INVALID),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +157,34 @@ mod tests {
             let enc = tlv(OCTET_STRING, &v);
             assert_eq!(exact(&enc, OCTET_STRING), Some(v.as_slice()), "{n}");
         }
+    }
+
+    #[test]
+    fn unsigned_integers() {
+        let cases: [(&[u8], &[u8]); 5] = [
+            (&[], &[0x02, 0x01, 0x00]),
+            (&[0, 0], &[0x02, 0x01, 0x00]),
+            (&[0x01, 0x00, 0x01], &[0x02, 0x03, 0x01, 0x00, 0x01]),
+            (&[0x00, 0x7f], &[0x02, 0x01, 0x7f]),
+            (&[0x80], &[0x02, 0x02, 0x00, 0x80]),
+        ];
+        for (value, enc) in cases {
+            let mut out = Vec::new();
+            uint_into(&mut out, value);
+            assert_eq!(out, enc, "{value:?}");
+            assert_eq!(uint_len(value), enc.len());
+            let (back, rest) = split_uint(&out).expect("reads");
+            assert_eq!(back, strip_zeros(value));
+            assert!(rest.is_empty());
+        }
+        let big = vec![0xffu8; 300];
+        let mut out = Vec::new();
+        uint_into(&mut out, &big);
+        assert_eq!(out.len(), uint_len(&big));
+        assert_eq!(split_uint(&out).expect("reads").0, big.as_slice());
+        // Negative integers are not key components.
+        assert!(split_uint(&[0x02, 0x01, 0x80]).is_err());
+        assert!(split_uint(&[0x04, 0x01, 0x01]).is_err());
     }
 
     #[test]

@@ -271,9 +271,14 @@ impl Curve {
             Backend::Lc { sign, digest, .. } => {
                 // RFC 5915 ECPrivateKey without the public key: aws-lc
                 // computes it. The DER copy of the scalar is wiped on drop.
-                let mut body = Zeroizing::new(vec![0x02, 0x01, 0x01]);
+                // Sized up front: a reallocation would free an unwiped
+                // copy of the scalar.
+                let oid = self.id.oid_der();
+                let mut body =
+                    Zeroizing::new(Vec::with_capacity(3 + 4 + scalar.len() + 4 + oid.len()));
+                body.extend_from_slice(&[0x02, 0x01, 0x01]);
                 der::tlv_into(&mut body, der::OCTET_STRING, &scalar);
-                der::tlv_into(&mut body, 0xa0, &self.id.oid_der());
+                der::tlv_into(&mut body, 0xa0, &oid);
                 let mut der_key = Zeroizing::new(Vec::with_capacity(body.len() + 4));
                 der::tlv_into(&mut der_key, der::SEQUENCE, &body);
                 let pair = lc::EcdsaKeyPair::from_private_key_der(sign, &der_key)

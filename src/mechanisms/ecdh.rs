@@ -3,17 +3,21 @@
 //! P-384, P-521 (aws-lc-rs) and secp256k1 (k256). Every curve here has
 //! cofactor 1, so the two mechanisms compute the same value.
 //!
-//! Parameters (CK_ECDH1_DERIVE_PARAMS): the KDF must be CKD_NULL with no
-//! shared data — the one SoftHSMv2 offers (CKR_MECHANISM_PARAM_INVALID
-//! otherwise); the other party's public key is the bare SEC 1 point or
-//! one inside a DER OCTET STRING (both are in use).
+//! Parameters (CK_ECDH1_DERIVE_PARAMS): the KDF is CKD_NULL with no
+//! shared data — the one SoftHSMv2 offers — or CKD_SHA1_KDF ...
+//! CKD_SHA512_KDF, the ANSI X9.63 KDF over Z and the shared data
+//! (`kdf::x963_kdf`); others are CKR_MECHANISM_PARAM_INVALID. The other
+//! party's public key is the bare SEC 1 point or one inside a DER OCTET
+//! STRING (both are in use).
 //!
 //! The derived key: a CKO_SECRET_KEY (the template may say so, nothing
 //! else) of CKA_KEY_TYPE CKK_GENERIC_SECRET, CKK_AES or an HMAC key type
-//! (CKR_TEMPLATE_INCOMPLETE without one). Its value is the shared secret
-//! Z (the x-coordinate), or its last CKA_VALUE_LEN bytes when the template
-//! asks for fewer — SoftHSMv2 truncates from the leading end, and so does
-//! ProzHSM so that derived keys agree across the two.
+//! (CKR_TEMPLATE_INCOMPLETE without one). With CKD_NULL its value is the
+//! shared secret Z (the x-coordinate), or its last CKA_VALUE_LEN bytes when
+//! the template asks for fewer — SoftHSMv2 truncates from the leading end,
+//! and so does ProzHSM so that derived keys agree across the two. With a
+//! KDF it is the KDF's CKA_VALUE_LEN bytes (CKR_TEMPLATE_INCOMPLETE without
+//! a length).
 
 use aws_lc_rs::agreement;
 use cryptoki_sys::*;
@@ -23,7 +27,7 @@ use zeroize::Zeroizing;
 use crate::backend::{MechParam, Template};
 use crate::error::{Result, Rv};
 use crate::mechanisms::ec::{decode_point, Backend, Curve};
-use crate::mechanisms::{template_value, Derive};
+use crate::mechanisms::{kdf, template_value, Derive};
 use crate::object::policy::{self, Actor, KeyOrigin};
 use crate::object::Attributes;
 
@@ -64,12 +68,20 @@ impl Derive for Ecdh {
         else {
             return Err(Rv::MECHANISM_PARAM_INVALID);
         };
-        if *kdf != CKD_NULL || !shared_data.is_empty() {
+        if *kdf == CKD_NULL && !shared_data.is_empty() {
             return Err(Rv::MECHANISM_PARAM_INVALID);
+        }
+        if *kdf != CKD_NULL {
+            // Refuse an unknown KDF before any work.
+            kdf::x963_kdf(*kdf, &[], &[], 0)?;
         }
         let (key_type, len) = derived_shape(template)?;
         let curve = Curve::of_key(base)?;
         let z = shared_secret(curve, base, public_data)?;
+        let z = match *kdf {
+            CKD_NULL => z,
+            _ => kdf::x963_kdf(*kdf, &z, shared_data, len.ok_or(Rv::TEMPLATE_INCOMPLETE)?)?,
+        };
         let len = len.unwrap_or(z.len());
         let value = z
             .len()
@@ -211,12 +223,21 @@ mod tests {
             public_data: vec![4u8; 65],
         };
         let sha = MechParam::Ecdh {
-            kdf: CKD_SHA256_KDF,
+            kdf: CKD_SHA3_256_KDF,
             shared_data: Vec::new(),
             public_data: vec![4u8; 65],
         };
         let generic = [Attr::ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)];
         assert_eq!(derive(&sha, &generic), Err(Rv::MECHANISM_PARAM_INVALID));
+        let null_with_data = MechParam::Ecdh {
+            kdf: CKD_NULL,
+            shared_data: vec![1],
+            public_data: vec![4u8; 65],
+        };
+        assert_eq!(
+            derive(&null_with_data, &generic),
+            Err(Rv::MECHANISM_PARAM_INVALID)
+        );
         assert_eq!(
             derive(&MechParam::None, &generic),
             Err(Rv::MECHANISM_PARAM_INVALID)
@@ -234,6 +255,49 @@ mod tests {
         assert_eq!(
             derive(&ok_param, &generic),
             Err(Rv::MECHANISM_PARAM_INVALID)
+        );
+    }
+
+    /// With an X9.63 KDF both sides still agree, and the key is the KDF's
+    /// output over Z and the shared data.
+    #[test]
+    fn sha_kdf() {
+        let curve = &CURVES[0];
+        let params = curve.id.oid_der();
+        let (pa, sa) = curve.generate().expect("generates");
+        let (pb, sb) = curve.generate().expect("generates");
+        let a = key(CKK_EC, &[(CKA_EC_PARAMS, &params)], Some(&sa));
+        let b = key(CKK_EC, &[(CKA_EC_PARAMS, &params)], Some(&sb));
+        let param = |peer: &[u8]| MechParam::Ecdh {
+            kdf: CKD_SHA256_KDF,
+            shared_data: b"info".to_vec(),
+            public_data: peer.to_vec(),
+        };
+        let t = [
+            Attr::ulong(CKA_KEY_TYPE, CKK_AES),
+            Attr::ulong(CKA_VALUE_LEN, 16),
+        ];
+        let ka = ECDH1_DERIVE
+            .derive(&param(&pb), &a, &t, Actor::default())
+            .expect("derives");
+        let kb = ECDH1_DERIVE
+            .derive(&param(&pa), &b, &t, Actor::default())
+            .expect("derives");
+        let value = |k: &Attributes| {
+            crate::mechanisms::key_value(k, CKA_VALUE)
+                .expect("value")
+                .as_slice()
+                .to_vec()
+        };
+        assert_eq!(value(&ka), value(&kb));
+        let z = shared_secret(curve, &a, &pb).expect("agrees");
+        let want = kdf::x963_kdf(CKD_SHA256_KDF, &z, b"info", 16).expect("kdf");
+        assert_eq!(value(&ka), *want);
+        assert_eq!(
+            ECDH1_DERIVE
+                .derive(&param(&pb), &a, &t[..1], Actor::default())
+                .map(drop),
+            Err(Rv::TEMPLATE_INCOMPLETE)
         );
     }
 }

@@ -153,6 +153,12 @@ pub static GENERIC_SECRET_KEY_GEN: SecretKeyGen = SecretKeyGen {
     lengths: &[1..=MAX_KEY_LEN],
 };
 
+/// CKM_HKDF_KEY_GEN: a random CKK_HKDF key of 1 to 512 bytes.
+pub static HKDF_KEY_GEN: SecretKeyGen = SecretKeyGen {
+    key_type: CKK_HKDF,
+    lengths: &[1..=MAX_KEY_LEN],
+};
+
 /// CKM_AES_KEY_GEN: 16, 24 or 32 bytes.
 pub static AES_KEY_GEN: SecretKeyGen = SecretKeyGen {
     key_type: CKK_AES,

@@ -6,8 +6,19 @@
 //! - [`TABLE`] lists every mechanism once: its CKM_ code, name, honest
 //!   CK_MECHANISM_INFO and [`Ops`], a struct of `&'static dyn` capability
 //!   objects ([`Digest`], [`Sign`], [`Verify`], [`Encrypt`], [`Decrypt`],
-//!   [`KeyGen`], [`KeyPairGen`], [`Derive`]). A capability the row lacks is `None`, and a
-//!   unit test keeps the CKF_ flags and the capabilities equal.
+//!   [`KeyGen`], [`KeyPairGen`], [`Derive`], [`Wrap`], [`Unwrap`]). A
+//!   capability the row lacks is `None`, and a unit test keeps the CKF_
+//!   flags and the capabilities equal.
+//! - Wrapping is its own pair of capabilities rather than Encrypt/Decrypt
+//!   with a flag: the usage attributes differ (CKA_WRAP, not CKA_ENCRYPT),
+//!   a mechanism may wrap without encrypting (CKM_AES_KEY_WRAP) or the
+//!   other way round, and the input is a key, not data. A [`Wrap`] gets the
+//!   encoded key from the session (a secret key's CKA_VALUE, a private
+//!   key's PKCS#8) and returns the blob; an [`Unwrap`] returns the encoded
+//!   key, and the session builds the object. What a wrap may wrap, and
+//!   under which key, is decided once for every mechanism in
+//!   `backend::soft::wrapping`. A mechanism that also encrypts (RSA OAEP)
+//!   implements both families on one object.
 //! - A capability's `start` builds one operation object (`SignOp`,
 //!   `DigestOp` ...) from the parameter and the key's attributes: the key is
 //!   parsed there, once, into the crate's own key type, and lives (zeroized
@@ -22,7 +33,9 @@
 //!   CMAC): `aws-lc-rs`; MD5: `md-5` (digest only);
 //! - ECDSA and ECDH on P-256/P-384/P-521: `aws-lc-rs`; on secp256k1: `k256`;
 //! - Ed25519: `aws-lc-rs`, Ed25519ph: `ed25519-dalek` (the measurement is
-//!   written down in [`eddsa`]).
+//!   written down in [`eddsa`]);
+//! - RSA: `aws-lc-rs` (constant-time private operations; see [`rsa`] for
+//!   why, and for what its API leaves out).
 
 pub mod aes;
 pub mod cmac;
@@ -32,12 +45,17 @@ pub mod ec;
 pub mod ecdh;
 pub mod eddsa;
 pub mod hmac;
+pub mod kdf;
+pub mod pkcs8;
+pub mod rsa;
+pub mod wrap;
 
 mod table;
 
 use cryptoki_sys::*;
 
 use crate::backend::{MechParam, Template};
+use crate::config::{Config, Rule};
 use crate::error::{Result, Rv};
 use crate::object::policy::Actor;
 use crate::object::{AttrValue, Attributes};
@@ -65,6 +83,8 @@ pub struct Ops {
     pub key_gen: Option<&'static dyn KeyGen>,
     pub key_pair_gen: Option<&'static dyn KeyPairGen>,
     pub derive: Option<&'static dyn Derive>,
+    pub wrap: Option<&'static dyn Wrap>,
+    pub unwrap: Option<&'static dyn Unwrap>,
 }
 
 impl Ops {
@@ -78,6 +98,8 @@ impl Ops {
         key_gen: None,
         key_pair_gen: None,
         derive: None,
+        wrap: None,
+        unwrap: None,
     };
 }
 
@@ -208,6 +230,35 @@ pub trait Derive: Sync {
         template: &Template,
         actor: Actor,
     ) -> Result<Attributes>;
+}
+
+/// C_WrapKey.
+pub trait Wrap: Sync {
+    /// The key types of the wrapping key (a secret key, or a public key).
+    fn key_types(&self) -> &'static [CK_KEY_TYPE];
+
+    /// Encrypt `plain`, the encoded key to be wrapped, under `key` (whose
+    /// class, type, CKA_WRAP and allowed mechanisms were checked, as were
+    /// the rules about the pair).
+    ///
+    /// # Errors
+    /// CKR_MECHANISM_PARAM_INVALID; CKR_KEY_SIZE_RANGE when `plain` has a
+    /// length the mechanism cannot wrap; CKR_WRAPPING_KEY_SIZE_RANGE.
+    fn wrap(&self, param: &MechParam, key: &Attributes, plain: &[u8]) -> Result<Vec<u8>>;
+}
+
+/// C_UnwrapKey.
+pub trait Unwrap: Sync {
+    /// The key types of the unwrapping key (a secret key, or a private key).
+    fn key_types(&self) -> &'static [CK_KEY_TYPE];
+
+    /// Decrypt `wrapped` under `key` into the encoded key.
+    ///
+    /// # Errors
+    /// CKR_MECHANISM_PARAM_INVALID; CKR_WRAPPED_KEY_LEN_RANGE;
+    /// CKR_WRAPPED_KEY_INVALID (one code for every failed check);
+    /// CKR_UNWRAPPING_KEY_SIZE_RANGE.
+    fn unwrap(&self, param: &MechParam, key: &Attributes, wrapped: &[u8]) -> Result<SecretBytes>;
 }
 
 // ---------------------------------------------------------------------------
@@ -350,6 +401,7 @@ pub fn check_key(key: &Attributes) -> Result<()> {
     let result = match (key.class(), key.key_type()) {
         (CKO_PRIVATE_KEY | CKO_PUBLIC_KEY, Some(CKK_EC)) => ec::check_key(key),
         (CKO_PRIVATE_KEY | CKO_PUBLIC_KEY, Some(CKK_EC_EDWARDS)) => eddsa::check_key(key),
+        (CKO_PRIVATE_KEY | CKO_PUBLIC_KEY, Some(CKK_RSA)) => rsa::keys::check_key(key),
         (CKO_SECRET_KEY, Some(CKK_AES)) => match key_value(key, CKA_VALUE)?.len() {
             16 | 24 | 32 => Ok(()),
             _ => Err(Rv::KEY_SIZE_RANGE),
@@ -392,6 +444,39 @@ pub const fn info(min: CK_ULONG, max: CK_ULONG, flags: CK_FLAGS) -> CK_MECHANISM
         ulMinKeySize: min,
         ulMaxKeySize: max,
         flags,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The configured policy's say on which keys mechanisms may use.
+
+/// The relaxations of the configured policy that decide which key material
+/// the mechanisms accept (DESIGN.md, Policy profiles).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyPolicy {
+    /// RSA keys of 1024 to 2047 bits ([`Rule::Rsa1024`]).
+    pub rsa_1024: bool,
+}
+
+impl KeyPolicy {
+    /// The policy of a configuration.
+    pub fn of(config: &Config) -> KeyPolicy {
+        KeyPolicy {
+            rsa_1024: config.allows(Rule::Rsa1024),
+        }
+    }
+}
+
+/// Whether the policy lets `key` be used at all: checked at every C_*Init
+/// before the mechanism's own checks (today: RSA key sizes and exponents,
+/// see [`rsa::keys::key_permitted`]).
+///
+/// # Errors
+/// CKR_KEY_SIZE_RANGE, CKR_PUBLIC_KEY_INVALID.
+pub fn key_permitted(key: &Attributes, policy: KeyPolicy) -> Result<()> {
+    match key.key_type() {
+        Some(CKK_RSA) => rsa::keys::key_permitted(key, policy),
+        _ => Ok(()),
     }
 }
 

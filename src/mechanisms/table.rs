@@ -7,7 +7,9 @@
 
 use cryptoki_sys::*;
 
-use crate::mechanisms::{aes, cmac, digest, ec, ecdh, eddsa, hmac, info, MechanismEntry, Ops};
+use crate::mechanisms::{
+    aes, cmac, digest, ec, ecdh, eddsa, hmac, info, kdf, rsa, wrap, MechanismEntry, Ops,
+};
 
 /// CKF_ flags describing the EC support of the EC and EdDSA rows: prime
 /// fields, named curves by OID or by name, uncompressed points.
@@ -51,6 +53,35 @@ macro_rules! key_gen_row {
             info: info($min, $max, CKF_GENERATE),
             ops: Ops {
                 key_gen: Some(&$imp),
+                ..Ops::NONE
+            },
+        }
+    };
+}
+
+macro_rules! wrap_row {
+    ($kind:ident, $name:literal, $imp:expr) => {
+        MechanismEntry {
+            kind: $kind,
+            name: $name,
+            info: info(16, 32, CKF_WRAP | CKF_UNWRAP),
+            ops: Ops {
+                wrap: Some(&$imp),
+                unwrap: Some(&$imp),
+                ..Ops::NONE
+            },
+        }
+    };
+}
+
+macro_rules! derive_row {
+    ($kind:ident, $name:literal, $min:expr, $max:expr, $imp:expr) => {
+        MechanismEntry {
+            kind: $kind,
+            name: $name,
+            info: info($min, $max, CKF_DERIVE),
+            ops: Ops {
+                derive: Some(&$imp),
                 ..Ops::NONE
             },
         }
@@ -228,7 +259,18 @@ pub static TABLE: &[MechanismEntry] = &[
         hmac::AES_KEY_GEN
     ),
     cipher_row!(CKM_AES_ECB, "CKM_AES_ECB", aes::AES_ECB),
-    cipher_row!(CKM_AES_CBC, "CKM_AES_CBC", aes::AES_CBC),
+    // Wraps too, as SoftHSMv2 (only under `allow_weak_wrapping`).
+    MechanismEntry {
+        kind: CKM_AES_CBC,
+        name: "CKM_AES_CBC",
+        info: info(16, 32, CKF_ENCRYPT | CKF_DECRYPT | CKF_WRAP),
+        ops: Ops {
+            encrypt: Some(&aes::AES_CBC),
+            decrypt: Some(&aes::AES_CBC),
+            wrap: Some(&wrap::AES_CBC_WRAP),
+            ..Ops::NONE
+        },
+    },
     cipher_row!(CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD", aes::AES_CBC_PAD),
     cipher_row!(CKM_AES_CTR, "CKM_AES_CTR", aes::AES_CTR),
     cipher_row!(CKM_AES_GCM, "CKM_AES_GCM", aes::AES_GCM),
@@ -241,6 +283,162 @@ pub static TABLE: &[MechanismEntry] = &[
         0,
         cmac::AES_CMAC_GENERAL
     ),
+    // RSA (aws-lc-rs), 2048–8192-bit keys. Generation makes 2048, 3072, 4096
+    // and 8192 bits; 1024-bit keys, where the policy allows them, only
+    // verify. Left out (see mechanisms::rsa): CKM_RSA_PKCS decrypt (no
+    // implicit rejection), CKM_RSA_X_509, SHA-224, SHA-1 signing, SHA-1 PSS.
+    MechanismEntry {
+        kind: CKM_RSA_PKCS_KEY_PAIR_GEN,
+        name: "CKM_RSA_PKCS_KEY_PAIR_GEN",
+        info: info(rsa::MIN_KEY_BITS, rsa::MAX_KEY_BITS, CKF_GENERATE_KEY_PAIR),
+        ops: Ops {
+            key_pair_gen: Some(&rsa::RSA_PKCS_KEY_PAIR_GEN),
+            ..Ops::NONE
+        },
+    },
+    MechanismEntry {
+        kind: CKM_RSA_PKCS,
+        name: "CKM_RSA_PKCS",
+        info: info(
+            rsa::MIN_KEY_BITS,
+            rsa::MAX_KEY_BITS,
+            CKF_SIGN | CKF_VERIFY | CKF_ENCRYPT,
+        ),
+        ops: Ops {
+            sign: Some(&rsa::RSA_PKCS),
+            verify: Some(&rsa::RSA_PKCS),
+            encrypt: Some(&rsa::RSA_PKCS_ENCRYPT),
+            ..Ops::NONE
+        },
+    },
+    MechanismEntry {
+        kind: CKM_SHA1_RSA_PKCS,
+        name: "CKM_SHA1_RSA_PKCS",
+        info: info(rsa::MIN_KEY_BITS, rsa::MAX_KEY_BITS, CKF_VERIFY),
+        ops: Ops {
+            verify: Some(&rsa::SHA1_RSA_PKCS),
+            ..Ops::NONE
+        },
+    },
+    sign_row!(
+        CKM_SHA256_RSA_PKCS,
+        "CKM_SHA256_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA256_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_SHA384_RSA_PKCS,
+        "CKM_SHA384_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA384_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_SHA512_RSA_PKCS,
+        "CKM_SHA512_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA512_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_RSA_PKCS_PSS,
+        "CKM_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA256_RSA_PKCS_PSS,
+        "CKM_SHA256_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA256_RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA384_RSA_PKCS_PSS,
+        "CKM_SHA384_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA384_RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA512_RSA_PKCS_PSS,
+        "CKM_SHA512_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA512_RSA_PKCS_PSS
+    ),
+    MechanismEntry {
+        kind: CKM_RSA_PKCS_OAEP,
+        name: "CKM_RSA_PKCS_OAEP",
+        info: info(
+            rsa::MIN_KEY_BITS,
+            rsa::MAX_KEY_BITS,
+            CKF_ENCRYPT | CKF_DECRYPT,
+        ),
+        ops: Ops {
+            encrypt: Some(&rsa::RSA_PKCS_OAEP),
+            decrypt: Some(&rsa::RSA_PKCS_OAEP),
+            ..Ops::NONE
+        },
+    },
+    // Key wrapping: key sizes of the AES key-encryption key, in bytes.
+    wrap_row!(CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP", wrap::AES_KEY_WRAP),
+    wrap_row!(
+        CKM_AES_KEY_WRAP_PAD,
+        "CKM_AES_KEY_WRAP_PAD",
+        wrap::AES_KEY_WRAP_PAD
+    ),
+    wrap_row!(
+        CKM_AES_KEY_WRAP_KWP,
+        "CKM_AES_KEY_WRAP_KWP",
+        wrap::AES_KEY_WRAP_PAD
+    ),
+    // Key derivation.
+    derive_row!(
+        CKM_AES_ECB_ENCRYPT_DATA,
+        "CKM_AES_ECB_ENCRYPT_DATA",
+        16,
+        32,
+        kdf::AES_ECB_ENCRYPT_DATA
+    ),
+    derive_row!(
+        CKM_AES_CBC_ENCRYPT_DATA,
+        "CKM_AES_CBC_ENCRYPT_DATA",
+        16,
+        32,
+        kdf::AES_CBC_ENCRYPT_DATA
+    ),
+    derive_row!(
+        CKM_HKDF_DERIVE,
+        "CKM_HKDF_DERIVE",
+        1,
+        hmac::MAX_KEY_LEN as CK_ULONG,
+        kdf::HKDF_DERIVE
+    ),
+    derive_row!(
+        CKM_HKDF_DATA,
+        "CKM_HKDF_DATA",
+        1,
+        hmac::MAX_KEY_LEN as CK_ULONG,
+        kdf::HKDF_DATA
+    ),
+    key_gen_row!(
+        CKM_HKDF_KEY_GEN,
+        "CKM_HKDF_KEY_GEN",
+        1,
+        hmac::MAX_KEY_LEN as CK_ULONG,
+        hmac::HKDF_KEY_GEN
+    ),
+    key_gen_row!(CKM_PKCS5_PBKD2, "CKM_PKCS5_PBKD2", 0, 0, kdf::PKCS5_PBKD2),
 ];
 
 #[cfg(test)]
@@ -272,6 +470,8 @@ mod tests {
                 (CKF_GENERATE, o.key_gen.is_some()),
                 (CKF_GENERATE_KEY_PAIR, o.key_pair_gen.is_some()),
                 (CKF_DERIVE, o.derive.is_some()),
+                (CKF_WRAP, o.wrap.is_some()),
+                (CKF_UNWRAP, o.unwrap.is_some()),
             ];
             for (flag, has) in pairs {
                 assert_eq!(f & flag != 0, has, "{}: flag {flag:#x}", e.name);

@@ -11,6 +11,8 @@
 //! - [`pin`]: PIN-derived keys (Argon2id) and constant-time comparison.
 //! - [`lock_status`]: whether secret pages are locked (for C_GetInfo, the log
 //!   and the README's troubleshooting).
+//! - [`clear_registers`]: zero the vector registers, where crypto code
+//!   leaves key bytes that a core dump would save.
 //!
 //! After `fork()` a child gets a new master key and, where the kernel has
 //! `MADV_WIPEONFORK`, zeroed secret pages: nothing of the parent's keys is
@@ -21,8 +23,10 @@ mod arena;
 mod fork;
 pub mod memory;
 pub mod pin;
+mod registers;
 pub mod seal;
 
 pub use arena::lock_status;
 pub use memory::SecretBytes;
+pub use registers::clear_registers;
 pub use seal::{reset_after_fork, Sealed};

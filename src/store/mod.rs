@@ -41,7 +41,8 @@ pub struct ObjectRow {
     pub generation: i64,
     /// Attributes anyone may read (public objects' non-secret attributes).
     pub public: Vec<u8>,
-    /// Sealed attributes (a private object's all, a public object's secrets).
+    /// Sealed attributes (a private object's all; a public object's
+    /// secrets, sealed with its public part as associated data).
     pub sealed: Vec<u8>,
 }
 
@@ -51,8 +52,15 @@ pub struct ObjectRow {
 /// length of one statement or one transaction.
 pub struct TokenStore {
     path: PathBuf,
+    /// The one writer (and the data_version watcher).
     conn: Mutex<Connection>,
+    /// Idle read-only connections: reads take one, so reads on several
+    /// threads neither wait for each other nor for a commit.
+    readers: Mutex<Vec<Connection>>,
 }
+
+/// Idle readers kept per store (more are opened under load, then dropped).
+const MAX_IDLE_READERS: usize = 4;
 
 impl fmt::Debug for TokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,6 +88,7 @@ impl TokenStore {
         Ok(TokenStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
         })
     }
 
@@ -120,6 +129,37 @@ impl TokenStore {
                 };
             }
             Ok(())
+        })
+    }
+
+    /// Read one metadata entry and write its new value in one IMMEDIATE
+    /// transaction, so no other connection (thread or process) changes it
+    /// in between: `f` gets the current value (None when absent) and
+    /// returns the value to write (None: leave it as it is) and a result.
+    /// For counters such as the wrong-PIN counts.
+    ///
+    /// # Errors
+    /// CKR_DEVICE_ERROR (logged) when the file cannot be read or written;
+    /// nothing is changed then.
+    pub fn update_meta<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(Option<&[u8]>) -> (Option<Vec<u8>>, R),
+    ) -> Result<R> {
+        self.write("update meta", |tx| {
+            let current: Option<Vec<u8>> = tx
+                .prepare_cached("SELECT value FROM meta WHERE name = ?1")?
+                .query_row(params![name], |r| r.get(0))
+                .optional()?;
+            let (new, out) = f(current.as_deref());
+            if let Some(value) = new {
+                tx.prepare_cached(
+                    "INSERT INTO meta (name, value) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![name, value])?;
+            }
+            Ok(out)
         })
     }
 
@@ -295,10 +335,12 @@ impl TokenStore {
     /// # Errors
     /// CKR_DEVICE_ERROR (logged) when the file cannot be read.
     pub fn data_version(&self) -> Result<i64> {
-        self.read("read data_version", |conn| {
-            conn.prepare_cached("PRAGMA data_version")?
-                .query_row([], |r| r.get(0))
-        })
+        // Per connection: always the writer's, so our own commits never
+        // count as someone else's.
+        let conn = self.conn.lock();
+        conn.prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| db_error(&self.path, "read data_version", e))
     }
 
     /// Erase the token (C_InitToken): delete every object and all metadata,
@@ -332,8 +374,17 @@ impl TokenStore {
 
     /// Run `f` on the connection under the lock; map its error.
     fn read<T>(&self, op: &str, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let conn = self.conn.lock();
-        f(&conn).map_err(|e| db_error(&self.path, op, e))
+        let idle = self.readers.lock().pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => schema::open_reader(&self.path)?,
+        };
+        let result = f(&conn).map_err(|e| db_error(&self.path, op, e));
+        let mut pool = self.readers.lock();
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        result
     }
 
     /// Run `f` in one IMMEDIATE transaction under the lock; map its error.

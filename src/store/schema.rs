@@ -54,6 +54,9 @@ pub(super) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// How long a statement waits for another process's lock before failing.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 
+/// The page cache of each connection, in KiB (negative: SQLite's unit).
+const CACHE_SIZE_KIB: i64 = -32 * 1024;
+
 /// Above this size the WAL file is truncated after a checkpoint, so it does
 /// not keep a large tail of old pages (and old records) around.
 const JOURNAL_SIZE_LIMIT: i64 = 1 << 20;
@@ -113,6 +116,23 @@ pub(super) fn open(path: &Path, create: bool) -> Result<Connection> {
     if created {
         sync_parent_dir(path);
     }
+    Ok(conn)
+}
+
+/// Open a read-only connection to a token file the store has already
+/// opened (and so checked and migrated): for the pool of readers that lets
+/// finds on several threads run in parallel (WAL readers do not block).
+///
+/// # Errors
+/// CKR_DEVICE_ERROR, logged with the reason.
+pub(super) fn open_reader(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| super::db_error(path, "open reader", e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| super::db_error(path, "set busy timeout", e))?;
+    conn.pragma_update(None, "cache_size", CACHE_SIZE_KIB)
+        .map_err(|e| super::db_error(path, "configure reader", e))?;
     Ok(conn)
 }
 
@@ -224,7 +244,7 @@ fn configure(conn: &Connection, path: &Path) -> Result<()> {
         ("synchronous", 2), // FULL
         ("secure_delete", 1),
         ("journal_size_limit", JOURNAL_SIZE_LIMIT),
-        ("cache_size", -32 * 1024), // KiB
+        ("cache_size", CACHE_SIZE_KIB),
     ];
     for (name, value) in settings {
         conn.pragma_update(None, name, value)

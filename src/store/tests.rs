@@ -373,6 +373,45 @@ fn two_stores_write_concurrently() {
     assert!(versions.iter().all(|&(_, g)| g == 1));
 }
 
+/// `update_meta` is a read-modify-write no other connection gets into:
+/// counters bumped from several connections lose no increment.
+#[test]
+fn update_meta_counts_exactly_across_connections() {
+    let dir = TempDir::new().unwrap();
+    let path = token_path(&dir);
+    TokenStore::open(&path, true).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let store = TokenStore::open(&path, false).unwrap();
+                for _ in 0..25 {
+                    store
+                        .update_meta("count", |v| {
+                            let n = v.map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap()));
+                            (Some((n + 1).to_le_bytes().to_vec()), n)
+                        })
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let store = TokenStore::open(&path, false).unwrap();
+    assert_eq!(store.meta().unwrap()["count"], 100u32.to_le_bytes());
+    // None leaves the value as it is; the result comes back.
+    let seen = store
+        .update_meta("count", |v| (None, v.map(<[u8]>::to_vec)))
+        .unwrap();
+    assert_eq!(seen, Some(100u32.to_le_bytes().to_vec()));
+    assert!(store
+        .update_meta("absent", |v| (None, v.is_none()))
+        .unwrap());
+    assert!(!store.meta().unwrap().contains_key("absent"));
+}
+
 /// Environment variable naming the token file `crash_child` works on.
 const CRASH_ENV: &str = "PROZHSM_STORE_CRASH_CHILD";
 

@@ -22,12 +22,17 @@ pub const USER_PIN: &str = "1234";
 
 static TURN: Mutex<()> = Mutex::new(());
 
-/// Path of the built module: target/<profile>/libprozhsm.so, beside the
-/// deps/ folder that holds this test binary.
+/// Path of the built module. `cargo test` builds it into deps/, beside this
+/// test binary, and does not always copy it up to target/<profile>/ — so the
+/// deps/ one is the module of this very build; the other may be stale.
 pub fn module_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    dir.join("libprozhsm.so")
+    let deps = exe.parent().expect("deps dir");
+    let fresh = deps.join("libprozhsm.so");
+    if fresh.exists() {
+        return fresh;
+    }
+    deps.parent().expect("target dir").join("libprozhsm.so")
 }
 
 /// A temporary token directory, its config, and the initialized module.
@@ -217,4 +222,179 @@ pub fn code<T: std::fmt::Debug>(r: cryptoki::error::Result<T>) -> cryptoki::erro
 /// An AuthPin from a string.
 pub fn pin(s: &str) -> AuthPin {
     AuthPin::new(s.into())
+}
+
+impl Fixture {
+    /// As [`Fixture::with_config`], but `setup` runs first, in this test's
+    /// turn, with the temp dir: it may set environment variables (which the
+    /// next test's setup may change) and make the files the config names,
+    /// and returns the extra TOML lines.
+    pub fn with_setup(setup: impl FnOnce(&Path) -> String) -> Fixture {
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let extra = setup(dir.path());
+        write_config(dir.path(), &extra);
+        std::env::set_var("PROZHSM_CONF", dir.path().join("prozhsm.conf"));
+        let mut f = Fixture {
+            dir,
+            pkcs11: None,
+            _turn: turn,
+        };
+        f.start();
+        f
+    }
+}
+
+pub mod inspect;
+
+/// Where Debian's SoftHSMv2 module is, for comparisons.
+pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// Whether SoftHSMv2 (module and softhsm2-util) is installed.
+pub fn softhsm_available() -> bool {
+    Path::new(SOFTHSM_MODULE).exists()
+        && std::process::Command::new("softhsm2-util")
+            .arg("--version")
+            .output()
+            .is_ok()
+}
+
+/// A throw-away SoftHSMv2 token directory and its `softhsm2.conf`.
+pub struct SoftHsm {
+    pub dir: tempfile::TempDir,
+}
+
+impl SoftHsm {
+    /// A fresh directory with a config using the file object store.
+    pub fn new() -> SoftHsm {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tokens = dir.path().join("tokens");
+        std::fs::create_dir(&tokens).expect("token dir");
+        std::fs::write(
+            dir.path().join("softhsm2.conf"),
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )
+        .expect("write softhsm2.conf");
+        SoftHsm { dir }
+    }
+
+    /// The config file, for SOFTHSM2_CONF.
+    pub fn conf(&self) -> PathBuf {
+        self.dir.path().join("softhsm2.conf")
+    }
+
+    /// The token directory.
+    pub fn tokens(&self) -> PathBuf {
+        self.dir.path().join("tokens")
+    }
+
+    /// Initialize a token with softhsm2-util.
+    pub fn init_token(&self, label: &str, so_pin: &str, user_pin: &str) {
+        let out = std::process::Command::new("softhsm2-util")
+            .args([
+                "--init-token",
+                "--free",
+                "--label",
+                label,
+                "--so-pin",
+                so_pin,
+                "--pin",
+                user_pin,
+            ])
+            .env("SOFTHSM2_CONF", self.conf())
+            .output()
+            .expect("run softhsm2-util");
+        assert!(
+            out.status.success(),
+            "softhsm2-util: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Any module's 2.40 function list through `C_GetFunctionList` (SoftHSMv2
+/// has no `C_GetInterface`), for raw calls on buffers the test controls.
+pub struct Module {
+    _lib: libloading::Library,
+    list: *const CK_FUNCTION_LIST,
+}
+
+impl Module {
+    pub fn load(path: &Path) -> Module {
+        // SAFETY: loading a PKCS#11 module, whose initializers are trivial.
+        let lib = unsafe { libloading::Library::new(path) }.expect("dlopen");
+        let mut list: *mut CK_FUNCTION_LIST = std::ptr::null_mut();
+        // SAFETY: the symbol has the C_GetFunctionList signature.
+        unsafe {
+            let get: libloading::Symbol<unsafe extern "C" fn(*mut *mut CK_FUNCTION_LIST) -> CK_RV> =
+                lib.get(b"C_GetFunctionList\0").expect("C_GetFunctionList");
+            assert_eq!(get(&mut list), CKR_OK);
+        }
+        Module { _lib: lib, list }
+    }
+
+    pub fn f(&self) -> &CK_FUNCTION_LIST {
+        // SAFETY: a static of the module, valid while the library is loaded.
+        unsafe { &*self.list }
+    }
+}
+
+/// The token files in a fixture's token directory (with SQLite's -wal and
+/// -shm side files when present).
+pub fn token_dir_files(f: &Fixture) -> Vec<PathBuf> {
+    inspect::files_under(&f.dir.path().join("tokens"))
+}
+
+/// The one token file (`*.token.sqlite`) of a fixture with one token.
+pub fn token_file(f: &Fixture) -> PathBuf {
+    let files: Vec<PathBuf> = token_dir_files(f)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".token.sqlite"))
+        .collect();
+    assert_eq!(files.len(), 1, "one token file expected: {files:?}");
+    files[0].clone()
+}
+
+/// What a PIN unlocks in a token file, derived here the way the token does
+/// it (`src/backend/soft/token.rs`, `WrappedKey`): the PIN-derived key
+/// (Argon2id with the stored salt and cost) and the token key it unwraps.
+/// None when the PIN is not this role's. Call it only while this process's
+/// module is finalized: the module bundles its own SQLite, and two copies
+/// of SQLite in one process break each other's locks (one deletes the WAL
+/// under the other; https://www.sqlite.org/howtocorrupt.html, 2.2.1).
+/// White-box on purpose: the tests
+/// that look for keys in memory, cores and files look for these two too;
+/// when the wrapping format changes, change this with it.
+pub fn token_keys(token_file: &Path, role: &str, pin: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    use prozhsm::secure::pin::{derive_key, KdfCost};
+    let conn = rusqlite::Connection::open_with_flags(
+        token_file,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open token file");
+    let meta = |name: &str| -> Vec<u8> {
+        conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .unwrap_or_else(|e| panic!("meta {name}: {e}"))
+    };
+    let uuid = meta("uuid");
+    let salt = meta(&format!("{role}.salt"));
+    let kdf = meta(&format!("{role}.kdf"));
+    let blob = meta(&format!("{role}.key"));
+    let word = |i: usize| u32::from_le_bytes(kdf[i..i + 4].try_into().expect("4 bytes"));
+    let cost = KdfCost {
+        m_cost_kib: word(0),
+        t_cost: word(4),
+        lanes: word(8),
+    };
+    let pin_key = derive_key(pin, &salt, cost).expect("derive");
+    let mut aad = b"prozhsm-token-key-v1:".to_vec();
+    aad.extend_from_slice(&uuid);
+    aad.extend_from_slice(role.as_bytes());
+    let token_key = prozhsm::secure::aead::open(pin_key.as_slice(), &aad, &blob).ok()?;
+    Some((pin_key.as_slice().to_vec(), token_key.as_slice().to_vec()))
 }

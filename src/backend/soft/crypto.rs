@@ -11,8 +11,11 @@
 //! mechanism → CKR_KEY_TYPE_INCONSISTENT (the spec ranks it above the
 //! next); the key's usage attribute (CKA_SIGN ...) false or absent →
 //! CKR_KEY_FUNCTION_NOT_PERMITTED; CKA_ALLOWED_MECHANISMS present, non-empty
-//! and without the mechanism → CKR_MECHANISM_INVALID; then the mechanism's
-//! own checks (CKR_MECHANISM_PARAM_INVALID, CKR_CURVE_NOT_SUPPORTED ...).
+//! and without the mechanism → CKR_MECHANISM_INVALID; the key material
+//! refused by the configured policy (`mechanisms::key_permitted`: RSA under
+//! 2048 bits without `allow_rsa_1024` → CKR_KEY_SIZE_RANGE, a tiny RSA
+//! exponent → CKR_PUBLIC_KEY_INVALID); then the mechanism's own checks
+//! (CKR_MECHANISM_PARAM_INVALID, CKR_CURVE_NOT_SUPPORTED ...).
 //!
 //! An operation ends when a call finishes it or fails, but not on
 //! CKR_BUFFER_TOO_SMALL nor on a length query (NULL output buffer): the
@@ -24,6 +27,7 @@ use cryptoki_sys::*;
 use crate::backend::soft::session::SoftSession;
 use crate::backend::soft::token::Login;
 use crate::backend::{Mechanism, Output};
+use crate::config::Config;
 use crate::error::{Result, Rv};
 use crate::mechanisms::{self, CipherOp, DigestOp, SignOp, VerifyOp};
 use crate::object::Attributes;
@@ -53,6 +57,8 @@ pub(super) enum Usage {
     Encrypt,
     Decrypt,
     Derive,
+    Wrap,
+    Unwrap,
 }
 
 impl Usage {
@@ -63,14 +69,16 @@ impl Usage {
             Usage::Encrypt => CKA_ENCRYPT,
             Usage::Decrypt => CKA_DECRYPT,
             Usage::Derive => CKA_DERIVE,
+            Usage::Wrap => CKA_WRAP,
+            Usage::Unwrap => CKA_UNWRAP,
         }
     }
 
     /// The class an asymmetric key must have for this use.
     fn asymmetric_class(self) -> CK_OBJECT_CLASS {
         match self {
-            Usage::Sign | Usage::Decrypt | Usage::Derive => CKO_PRIVATE_KEY,
-            Usage::Verify | Usage::Encrypt => CKO_PUBLIC_KEY,
+            Usage::Sign | Usage::Decrypt | Usage::Derive | Usage::Unwrap => CKO_PRIVATE_KEY,
+            Usage::Verify | Usage::Encrypt | Usage::Wrap => CKO_PUBLIC_KEY,
         }
     }
 }
@@ -107,6 +115,31 @@ pub(super) fn use_key<R>(
         other => other,
     })?;
     let attrs = object.attrs();
+    key_usable(
+        &attrs,
+        mechanism,
+        usage,
+        key_types,
+        session.token().config(),
+    )?;
+    f(&attrs)
+}
+
+/// The common checks of a key for `usage` with `mechanism`, in the spec's
+/// order (see the module's documentation), then the configured policy's say
+/// on the key material.
+///
+/// # Errors
+/// CKR_KEY_TYPE_INCONSISTENT, CKR_KEY_FUNCTION_NOT_PERMITTED,
+/// CKR_MECHANISM_INVALID; `mechanisms::key_permitted`'s CKR_KEY_SIZE_RANGE
+/// and CKR_PUBLIC_KEY_INVALID.
+pub(super) fn key_usable(
+    attrs: &Attributes,
+    mechanism: &Mechanism,
+    usage: Usage,
+    key_types: &[CK_KEY_TYPE],
+    config: &Config,
+) -> Result<()> {
     let class = attrs.class();
     let key_type = attrs.key_type().ok_or(Rv::KEY_TYPE_INCONSISTENT)?;
     let class_ok = if is_secret_type(key_type) {
@@ -120,10 +153,10 @@ pub(super) fn use_key<R>(
     if !attrs.flag(usage.attribute(), false) {
         return Err(Rv::KEY_FUNCTION_NOT_PERMITTED);
     }
-    if !mechanism_allowed(&attrs, mechanism.kind) {
+    if !mechanism_allowed(attrs, mechanism.kind) {
         return Err(Rv::MECHANISM_INVALID);
     }
-    f(&attrs)
+    mechanisms::key_permitted(attrs, mechanisms::KeyPolicy::of(config))
 }
 
 /// Whether CKA_ALLOWED_MECHANISMS (an array of CK_MECHANISM_TYPE in native
@@ -143,7 +176,7 @@ pub fn mechanism_allowed(attrs: &Attributes, kind: CK_MECHANISM_TYPE) -> bool {
 }
 
 /// Key types held as CKO_SECRET_KEY objects.
-fn is_secret_type(key_type: CK_KEY_TYPE) -> bool {
+pub(super) fn is_secret_type(key_type: CK_KEY_TYPE) -> bool {
     !matches!(
         key_type,
         CKK_RSA
@@ -257,15 +290,32 @@ fn update_into<T: ?Sized>(
     }
 }
 
-/// The mechanism's capability `pick` selects, or CKR_MECHANISM_INVALID.
-pub(super) fn capability<C: ?Sized + 'static>(
-    mechanism: &Mechanism,
-    pick: impl FnOnce(&mechanisms::Ops) -> Option<&'static C>,
-) -> Result<&'static C> {
-    pick(&mechanisms::entry(mechanism.kind)?.ops).ok_or(Rv::MECHANISM_INVALID)
-}
-
 impl SoftSession {
+    /// The table row of a mechanism this token offers: in the table and not
+    /// switched off by the configuration (SoftHSM's slots.mechanisms).
+    ///
+    /// # Errors
+    /// CKR_MECHANISM_INVALID.
+    pub(super) fn mechanism_entry(
+        &self,
+        kind: CK_MECHANISM_TYPE,
+    ) -> Result<&'static mechanisms::MechanismEntry> {
+        let entry = mechanisms::entry(kind)?;
+        if !self.token().config().mechanism_enabled(entry.name) {
+            return Err(Rv::MECHANISM_INVALID);
+        }
+        Ok(entry)
+    }
+
+    /// The mechanism's capability `pick` selects, or CKR_MECHANISM_INVALID.
+    pub(super) fn capability<C: ?Sized + 'static>(
+        &self,
+        mechanism: &Mechanism,
+        pick: impl FnOnce(&mechanisms::Ops) -> Option<&'static C>,
+    ) -> Result<&'static C> {
+        pick(&self.mechanism_entry(mechanism.kind)?.ops).ok_or(Rv::MECHANISM_INVALID)
+    }
+
     /// Whether the user is logged in (operations on private keys need it).
     fn user(&self) -> bool {
         self.token().login_state() == Login::User
@@ -275,7 +325,7 @@ impl SoftSession {
 
     pub(super) fn crypto_digest_init(&self, mechanism: &Mechanism) -> Result<()> {
         begin(&mut self.operations().digest, || {
-            let digest = capability(mechanism, |o| o.digest)?;
+            let digest = self.capability(mechanism, |o| o.digest)?;
             Ok(Active {
                 private: false,
                 op: digest.start(&mechanism.param)?,
@@ -367,7 +417,7 @@ impl SoftSession {
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
         begin(&mut self.operations().sign, || {
-            let sign = capability(mechanism, |o| o.sign)?;
+            let sign = self.capability(mechanism, |o| o.sign)?;
             with_key(self, mechanism, key, Usage::Sign, sign.key_types(), |k| {
                 sign.start(&mechanism.param, k)
             })
@@ -415,7 +465,7 @@ impl SoftSession {
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
         begin(&mut self.operations().verify, || {
-            let verify = capability(mechanism, |o| o.verify)?;
+            let verify = self.capability(mechanism, |o| o.verify)?;
             with_key(
                 self,
                 mechanism,
@@ -453,7 +503,7 @@ impl SoftSession {
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
         begin(&mut self.operations().encrypt, || {
-            let encrypt = capability(mechanism, |o| o.encrypt)?;
+            let encrypt = self.capability(mechanism, |o| o.encrypt)?;
             with_key(
                 self,
                 mechanism,
@@ -471,7 +521,7 @@ impl SoftSession {
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
         begin(&mut self.operations().decrypt, || {
-            let decrypt = capability(mechanism, |o| o.decrypt)?;
+            let decrypt = self.capability(mechanism, |o| o.decrypt)?;
             with_key(
                 self,
                 mechanism,

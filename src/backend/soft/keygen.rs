@@ -4,12 +4,12 @@
 
 use cryptoki_sys::*;
 
-use crate::backend::soft::crypto::{capability, use_key, Usage};
+use crate::backend::soft::crypto::{use_key, Usage};
 use crate::backend::soft::session::SoftSession;
 use crate::backend::soft::token::Login;
+use crate::backend::soft::wrapping::derive_template;
 use crate::backend::{Mechanism, Template};
 use crate::error::{Result, Rv};
-use crate::mechanisms;
 use crate::object::Attributes;
 
 impl SoftSession {
@@ -18,7 +18,8 @@ impl SoftSession {
         mechanism: &Mechanism,
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
-        let generator = mechanisms::entry(mechanism.kind)?
+        let generator = self
+            .mechanism_entry(mechanism.kind)?
             .ops
             .key_gen
             .ok_or(Rv::MECHANISM_INVALID)?;
@@ -34,7 +35,8 @@ impl SoftSession {
         public: &Template,
         private: &Template,
     ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)> {
-        let generator = mechanisms::entry(mechanism.kind)?
+        let generator = self
+            .mechanism_entry(mechanism.kind)?
             .ops
             .key_pair_gen
             .ok_or(Rv::MECHANISM_INVALID)?;
@@ -59,21 +61,27 @@ impl SoftSession {
     }
 
     /// C_DeriveKey: the base key passes the checks of C_*Init with
-    /// CKA_DERIVE as its usage attribute.
+    /// CKA_DERIVE as its usage attribute; its CKA_DERIVE_TEMPLATE joins the
+    /// template, and an HKDF salt key is replaced by its value
+    /// (`wrapping.rs`).
     pub(super) fn crypto_derive_key(
         &self,
         mechanism: &Mechanism,
         base: CK_OBJECT_HANDLE,
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
-        let derive = capability(mechanism, |o| o.derive)?;
+        let derive = self.capability(mechanism, |o| o.derive)?;
+        let mechanism = &self.resolve_derive_param(mechanism)?;
         let attrs = use_key(
             self,
             mechanism,
             base,
             Usage::Derive,
             derive.key_types(),
-            |k| derive.derive(&mechanism.param, k, template, self.actor()),
+            |k| {
+                let template = derive_template(k, template)?;
+                derive.derive(&mechanism.param, k, &template, self.actor())
+            },
         )?;
         self.check_storable(&attrs)?;
         self.token().add_object(self.caller(), attrs)
@@ -93,8 +101,9 @@ impl SoftSession {
 }
 
 /// What the token sets on every key it generates (PKCS#11 3.0 §4.7.2):
-/// CKA_LOCAL and CKA_KEY_GEN_MECHANISM.
+/// CKA_KEY_GEN_MECHANISM. CKA_LOCAL is the attribute policy's: TRUE for
+/// keys of random material, FALSE for CKM_PKCS5_PBKD2's, which come from a
+/// password the caller knows.
 fn mark_generated(attrs: &mut Attributes, kind: CK_MECHANISM_TYPE) {
-    attrs.set_bool(CKA_LOCAL, true);
     attrs.set_ulong(CKA_KEY_GEN_MECHANISM, kind);
 }

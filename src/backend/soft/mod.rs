@@ -10,6 +10,7 @@ mod objects;
 mod records;
 mod session;
 mod token;
+mod wrapping;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -145,12 +146,18 @@ impl SlotBackend for SoftSlot {
         })
     }
 
+    /// The table's mechanisms less those the configuration switched off.
     fn mechanism_list(&self) -> Result<Vec<CK_MECHANISM_TYPE>> {
-        Ok(mechanisms::TABLE.iter().map(|m| m.kind).collect())
+        Ok(mechanisms::TABLE
+            .iter()
+            .filter(|m| self.config.mechanism_enabled(m.name))
+            .map(|m| m.kind)
+            .collect())
     }
 
     fn mechanism_info(&self, mechanism: CK_MECHANISM_TYPE) -> Result<CK_MECHANISM_INFO> {
         mechanisms::lookup(mechanism)
+            .filter(|m| self.config.mechanism_enabled(m.name))
             .map(|m| m.info)
             .ok_or(Rv::MECHANISM_INVALID)
     }

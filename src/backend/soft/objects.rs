@@ -13,6 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use cryptoki_sys::*;
 use parking_lot::RwLock;
@@ -66,7 +67,14 @@ struct Index {
     /// The store's data_version when the index last matched it; None before
     /// the first look.
     data_version: Option<i64>,
+    /// When that was checked: at most once per [`SYNC_INTERVAL`], so finds
+    /// on many threads do not queue on the store's writer connection.
+    checked: Option<Instant>,
 }
+
+/// How stale another process's changes may be at most when a find or an
+/// object function runs.
+const SYNC_INTERVAL: Duration = Duration::from_millis(1);
 
 /// The index of a token's objects.
 pub struct ObjectIndex {
@@ -150,9 +158,14 @@ impl Token {
     /// # Errors
     /// CKR_DEVICE_ERROR when the store cannot be read.
     pub fn sync(&self) -> Result<()> {
+        let recent = |index: &Index| index.checked.is_some_and(|t| t.elapsed() < SYNC_INTERVAL);
+        if recent(&self.objects.inner.read()) {
+            return Ok(());
+        }
         let version = self.store().data_version()?;
         let (seen, complete) = {
-            let index = self.objects.inner.read();
+            let mut index = self.objects.inner.write();
+            index.checked = Some(Instant::now());
             (index.data_version, index.complete)
         };
         if seen == Some(version) {
@@ -249,19 +262,12 @@ impl Token {
         if records::is_private_row(&row.public) && self.login_state() != Login::User {
             return;
         }
-        let key = match records::sealer_of(&row.public, &row.sealed) {
-            Some(records::Sealer::Token) => self.token_key().map(Some),
-            Some(records::Sealer::Device) => self.device_key().get().map(Some),
-            None => Ok(None),
+        let key = match records::sealer_of(&row.public) {
+            records::Sealer::Token => self.token_key(),
+            records::Sealer::Device => self.device_key().get(),
         };
         let attrs = key.and_then(|k| {
-            records::decode(
-                self.uuid(),
-                row.id,
-                &row.public,
-                &row.sealed,
-                k.as_ref().map(|k| k.as_slice()),
-            )
+            records::decode(self.uuid(), row.id, &row.public, &row.sealed, k.as_slice())
         });
         let attrs = match attrs {
             Ok(a) => a,
@@ -300,6 +306,17 @@ impl Token {
             return Ok(o.clone());
         }
         Err(Rv::OBJECT_HANDLE_INVALID)
+    }
+
+    /// The object behind `handle` as the store has it now — another process
+    /// may have changed or destroyed it. For the object functions; the
+    /// crypto path uses [`Token::object`] and takes no store lock.
+    ///
+    /// # Errors
+    /// CKR_OBJECT_HANDLE_INVALID; CKR_DEVICE_ERROR when the store fails.
+    pub fn current_object(&self, handle: CK_OBJECT_HANDLE) -> Result<Arc<Object>> {
+        self.sync()?;
+        self.object(handle)
     }
 
     /// Add a new object (C_CreateObject, C_CopyObject, generated keys ...).
@@ -358,7 +375,7 @@ impl Token {
     /// CKR_ACTION_PROHIBITED when CKA_DESTROYABLE is false; as
     /// [`Token::add_object`].
     pub fn destroy_object(&self, caller: Caller, handle: CK_OBJECT_HANDLE) -> Result<()> {
-        let object = self.object(handle)?;
+        let object = self.current_object(handle)?;
         {
             let attrs = object.attrs();
             if !attrs.flag(CKA_DESTROYABLE, true) {
@@ -383,7 +400,7 @@ impl Token {
     /// CKR_DEVICE_ERROR when the store cannot be read.
     pub fn find(&self, template: &Template) -> Result<Vec<CK_OBJECT_HANDLE>> {
         self.sync()?;
-        let by_tag = if self.tagged() && !self.objects.inner.read().complete {
+        let by_tag = if self.tagged() {
             records::TAGGED
                 .iter()
                 .find_map(|kind| template.iter().find(|a| a.kind == *kind))

@@ -68,6 +68,7 @@ impl SoftSession {
     pub fn actor(&self) -> Actor {
         Actor {
             so: self.token.login_state() == Login::So,
+            hardening: self.hardening(),
         }
     }
 }
@@ -127,7 +128,7 @@ impl Session for SoftSession {
         object: CK_OBJECT_HANDLE,
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
-        let source = self.token.object(object)?;
+        let source = self.token.current_object(object)?;
         let attrs =
             policy::for_copy_with(&source.attrs(), template, self.actor(), &self.hardening())?;
         self.token.add_object(self.caller(), attrs)
@@ -138,13 +139,13 @@ impl Session for SoftSession {
     }
 
     fn object_size(&self, object: CK_OBJECT_HANDLE) -> Result<CK_ULONG> {
-        Ok(self.token.object(object)?.attrs().size() as CK_ULONG)
+        Ok(self.token.current_object(object)?.attrs().size() as CK_ULONG)
     }
 
     /// Fills every entry, then answers with the first problem met, as the
     /// spec allows when several apply (PKCS#11 3.0 §5.7, C_GetAttributeValue).
     fn get_attributes(&self, object: CK_OBJECT_HANDLE, query: &mut [AttrQuery]) -> Result<()> {
-        let object = self.token.object(object)?;
+        let object = self.token.current_object(object)?;
         let attrs = object.attrs();
         let mut result = Ok(());
         for q in query.iter_mut() {
@@ -173,7 +174,7 @@ impl Session for SoftSession {
     }
 
     fn set_attributes(&self, object: CK_OBJECT_HANDLE, template: &Template) -> Result<()> {
-        let object = self.token.object(object)?;
+        let object = self.token.current_object(object)?;
         let attrs =
             policy::for_set_with(&object.attrs(), template, self.actor(), &self.hardening())?;
         self.token.replace_attributes(self.caller(), &object, attrs)
@@ -316,6 +317,26 @@ impl Session for SoftSession {
         template: &Template,
     ) -> Result<CK_OBJECT_HANDLE> {
         self.crypto_derive_key(mechanism, base_key, template)
+    }
+
+    fn wrap_key(
+        &self,
+        mechanism: &Mechanism,
+        wrapping_key: CK_OBJECT_HANDLE,
+        key: CK_OBJECT_HANDLE,
+        out: &mut Output,
+    ) -> Result<()> {
+        self.crypto_wrap_key(mechanism, wrapping_key, key, out)
+    }
+
+    fn unwrap_key(
+        &self,
+        mechanism: &Mechanism,
+        unwrapping_key: CK_OBJECT_HANDLE,
+        wrapped: &[u8],
+        template: &Template,
+    ) -> Result<CK_OBJECT_HANDLE> {
+        self.crypto_unwrap_key(mechanism, unwrapping_key, wrapped, template)
     }
 
     /// ProzHSM draws from the OS CSPRNG, which takes no seed.

@@ -430,6 +430,16 @@ impl Token {
 
     /// Check a PIN against its wrapped token key, counting failures.
     /// Returns the token key.
+    ///
+    /// Every attempt on an unlocked PIN runs the full derivation (Argon2id
+    /// at the cost stored with the wrapped key) and one AES-GCM open, whose
+    /// tag check is constant-time: no early exit depends on the PIN's
+    /// bytes, and no PIN hash is compared. The outcome is then counted in
+    /// one store transaction that re-reads the count, so attempts running
+    /// in parallel (threads, processes) are each counted, and an attempt
+    /// that finishes after the PIN locked meanwhile gets CKR_PIN_LOCKED
+    /// whatever its PIN: at most `max_pin_attempts` wrong PINs are ever
+    /// answered.
     fn check_pin(&self, role: Role, pin: &[u8]) -> Result<SecretBytes> {
         self.reload_meta()?;
         let (wrapped, fails) = {
@@ -440,19 +450,40 @@ impl Token {
             }
         };
         let wrapped = wrapped.ok_or(Rv::USER_PIN_NOT_INITIALIZED)?;
-        if fails >= self.config.max_pin_attempts {
+        let max = self.config.max_pin_attempts;
+        if fails >= max {
             return Err(Rv::PIN_LOCKED);
         }
         // The derivation takes ~100 ms: no lock is held meanwhile.
-        match wrapped.unwrap(&self.uuid, role, pin) {
-            Ok(key) => {
-                if fails != 0 {
-                    self.write_fails(role, 0)?;
-                }
-                Ok(key)
+        let unwrapped = wrapped.unwrap(&self.uuid, role, pin);
+        let right = unwrapped.is_ok();
+        let name = format!("{}.fails", role.prefix());
+        let (fails, locked) = self.store.update_meta(&name, |value| {
+            let fails = decode_fails(value);
+            if fails >= max {
+                (None, (fails, true))
+            } else if right {
+                (
+                    (fails != 0).then(|| 0u32.to_le_bytes().to_vec()),
+                    (0, false),
+                )
+            } else {
+                (Some((fails + 1).to_le_bytes().to_vec()), (fails + 1, false))
             }
+        })?;
+        {
+            let mut state = self.state.write();
+            match role {
+                Role::So => state.meta.so_fails = fails,
+                Role::User => state.meta.user_fails = fails,
+            }
+        }
+        if locked {
+            return Err(Rv::PIN_LOCKED);
+        }
+        match unwrapped {
+            Ok(key) => Ok(key),
             Err(_) => {
-                self.write_fails(role, fails + 1)?;
                 log::warn!(
                     "wrong {} PIN for token {}",
                     role.prefix(),
@@ -461,18 +492,6 @@ impl Token {
                 Err(Rv::PIN_INCORRECT)
             }
         }
-    }
-
-    fn write_fails(&self, role: Role, fails: u32) -> Result<()> {
-        let key = format!("{}.fails", role.prefix());
-        self.store
-            .set_meta(&[(key.as_str(), Some(&fails.to_le_bytes()))])?;
-        let mut state = self.state.write();
-        match role {
-            Role::So => state.meta.so_fails = fails,
-            Role::User => state.meta.user_fails = fails,
-        }
-        Ok(())
     }
 
     fn write_wrapped(&self, role: Role, wrapped: &WrappedKey) -> Result<()> {
@@ -603,13 +622,7 @@ impl Meta {
                 blob: entries.get(&format!("{p}.key"))?.clone(),
             })
         };
-        let fails = |p: &str| -> u32 {
-            entries
-                .get(&format!("{p}.fails"))
-                .and_then(|v| v.as_slice().try_into().ok())
-                .map(u32::from_le_bytes)
-                .unwrap_or(0)
-        };
+        let fails = |p: &str| decode_fails(entries.get(&format!("{p}.fails")).map(Vec::as_slice));
         Some(Meta {
             label: entries.get("label")?.as_slice().try_into().ok()?,
             serial: entries.get("serial")?.as_slice().try_into().ok()?,
@@ -619,6 +632,14 @@ impl Meta {
             user_fails: fails("user"),
         })
     }
+}
+
+/// A stored wrong-PIN count (absent or malformed: 0).
+fn decode_fails(value: Option<&[u8]>) -> u32 {
+    value
+        .and_then(|v| v.try_into().ok())
+        .map(u32::from_le_bytes)
+        .unwrap_or(0)
 }
 
 fn encode_cost(c: KdfCost) -> [u8; 12] {

@@ -166,6 +166,9 @@ pub(super) fn build(
         }
     }
     compute(&mut attrs, class, key_type, mode, entries)?;
+    if hardening.separate_wrap_and_decrypt && super::change::extractable_wrapping_key(&attrs) {
+        return Err(Rv::TEMPLATE_INCONSISTENT);
+    }
 
     // A token-computed attribute may be given only with the value the token
     // computed (CKA_LOCAL=FALSE on create ...); key material never.

@@ -78,10 +78,24 @@ pub(super) fn apply(
         // The copy is a new object: the store gives it its own identifier.
         next.remove(CKA_UNIQUE_ID);
     }
-    if hardening.separate_wrap_and_decrypt && refuses_bridge(current, &next) {
+    if hardening.separate_wrap_and_decrypt
+        && (refuses_bridge(current, &next)
+            || (extractable_wrapping_key(&next) && !extractable_wrapping_key(current)))
+    {
         return Err(Rv::TEMPLATE_INCONSISTENT);
     }
     Ok(next)
+}
+
+/// The second half of the role-separation rule: a key-wrapping key
+/// (CKA_WRAP or CKA_UNWRAP) is never extractable. Otherwise its roles can be
+/// laundered: switch CKA_WRAP off, wrap it under another key, unwrap the copy
+/// with CKA_DECRYPT, and decrypt every blob the original wrapped. Since
+/// CKA_EXTRACTABLE only goes TRUE → FALSE, a wrapping key made unextractable
+/// stays so.
+pub(super) fn extractable_wrapping_key(attrs: &Attributes) -> bool {
+    (attrs.flag(CKA_WRAP, false) || attrs.flag(CKA_UNWRAP, false))
+        && attrs.flag(CKA_EXTRACTABLE, false)
 }
 
 /// The role-separation rule of the key-management hardening (issue 3):

@@ -100,6 +100,10 @@ use rules::{family, is_key_class, key_type_fits, Family, Rules, SECRET};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Actor {
     pub so: bool,
+    /// The hardening of the configured profile, for the keys this actor
+    /// makes (generate, derive, unwrap reach the policy through mechanisms
+    /// that know the actor, not the configuration).
+    pub hardening: Hardening,
 }
 
 /// How a key the token makes came to be: decides CKA_LOCAL,
@@ -271,7 +275,7 @@ pub fn for_set_with(
 /// CKA_MODULUS_BITS, CKA_PUBLIC_EXPONENT, CKA_EC_PARAMS) are stored for the
 /// mechanism to read. For C_UnwrapKey, append the unwrapping key's
 /// CKA_UNWRAP_TEMPLATE to the client's template: a conflict is
-/// CKR_TEMPLATE_INCONSISTENT. Uses [`Hardening::STRICT`]; see
+/// CKR_TEMPLATE_INCONSISTENT. Uses the actor's hardening; see
 /// [`for_new_key_with`].
 ///
 /// # Errors
@@ -286,7 +290,7 @@ pub fn for_new_key(
     origin: KeyOrigin,
     actor: Actor,
 ) -> Result<Attributes> {
-    for_new_key_with(class, key_type, template, origin, actor, &Hardening::STRICT)
+    for_new_key_with(class, key_type, template, origin, actor, &actor.hardening)
 }
 
 /// [`for_new_key`] under the given hardening rules.

@@ -6,8 +6,14 @@ use cryptoki_sys::*;
 use super::*;
 use crate::backend::Attr;
 
-pub(super) const USER: Actor = Actor { so: false };
-pub(super) const SO: Actor = Actor { so: true };
+pub(super) const USER: Actor = Actor {
+    so: false,
+    hardening: Hardening::STRICT,
+};
+pub(super) const SO: Actor = Actor {
+    so: true,
+    hardening: Hardening::STRICT,
+};
 pub(super) const AES_KEY: [u8; 32] = [7; 32];
 
 pub(super) fn class(c: CK_OBJECT_CLASS) -> Attr {

@@ -1,0 +1,423 @@
+//! RSA keys (PKCS#11 3.0 Current Mechanisms §2.1.2–2.1.4): the attributes of
+//! a key object turned into aws-lc-rs keys, key pair generation, and which
+//! keys are accepted at all.
+//!
+//! - Components are big-endian unsigned integers. CKA_MODULUS and
+//!   CKA_PUBLIC_EXPONENT are stored plain; CKA_PRIVATE_EXPONENT, CKA_PRIME_1/2,
+//!   CKA_EXPONENT_1/2 and CKA_COEFFICIENT sealed. Leading zero bytes in an
+//!   imported value are accepted; generated values have none.
+//! - A private key is parsed from the PKCS#1 RSAPrivateKey (RFC 8017 A.1.2)
+//!   inside a PKCS#8 PrivateKeyInfo, assembled here with [`der`] in a
+//!   zeroizing buffer; aws-lc checks it (RSA_check_key: n = pq, the CRT
+//!   values agree with d) before any use, so a corrupt import cannot give
+//!   faulty signatures that leak the primes.
+//! - Private keys without the CRT components (n, e, d only — legal in
+//!   PKCS#11) are refused at C_*Init with CKR_KEY_TYPE_INCONSISTENT:
+//!   aws-lc-rs takes two-prime CRT keys only, and recovering p and q from
+//!   (n, e, d) would need big-number code of our own on secret values. They
+//!   import and read back; they cannot sign or decrypt.
+//! - Sizes: aws-lc-rs signs, decrypts and encrypts with 2048–8192-bit keys
+//!   only, and generates 2048, 3072, 4096 and 8192 bits. 1024-bit keys
+//!   (allowed by the `allow_rsa_1024` rule, [`crate::config::Rule::Rsa1024`])
+//!   can therefore only verify PKCS#1 v1.5 signatures; anything below 1024
+//!   or above 8192 bits is CKR_KEY_SIZE_RANGE everywhere.
+//! - Public exponents: odd, at least 65537 (FIPS 186-5, SP 800-56B: tiny
+//!   exponents are refused, issue 3's hardening) and below 2^33 (the bound
+//!   aws-lc enforces). A key with another exponent imports (C_CreateObject
+//!   stores what it is given) and is refused at C_*Init with
+//!   CKR_PUBLIC_KEY_INVALID, the private half included. Generation makes
+//!   e = 65537 only — aws-lc-rs takes no other — so a template asking for
+//!   another exponent is CKR_ATTRIBUTE_VALUE_INVALID rather than silently
+//!   overridden.
+//! - Size and exponent are checked at every C_*Init against the configured
+//!   policy ([`key_permitted`], through `mechanisms::key_permitted`), and
+//!   again by each mechanism against aws-lc-rs's own bounds.
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, KeySize, PrivateDecryptingKey, PublicEncryptingKey};
+use aws_lc_rs::signature::{ParsedPublicKey, RsaParameters, RsaPublicKeyComponents};
+use cryptoki_sys::*;
+use zeroize::Zeroizing;
+
+use crate::error::{Result, Rv};
+use crate::mechanisms::{der, key_value, KeyPolicy};
+use crate::object::Attributes;
+use crate::secure::SecretBytes;
+
+/// The smallest modulus aws-lc-rs does private operations with.
+pub const MIN_BITS: usize = 2048;
+/// The largest modulus aws-lc-rs accepts.
+pub const MAX_BITS: usize = 8192;
+/// The smallest modulus the `allow_rsa_1024` rule admits (verification).
+pub const LEGACY_MIN_BITS: usize = 1024;
+/// The sizes C_GenerateKeyPair makes.
+pub const GENERATED_BITS: [usize; 4] = [2048, 3072, 4096, 8192];
+/// The public exponent generated keys get: 65537.
+pub const F4: [u8; 3] = [0x01, 0x00, 0x01];
+
+/// The DER contents of the rsaEncryption OID (1.2.840.113549.1.1.1).
+const RSA_ENCRYPTION_OID: [u8; 9] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+/// The private components after n and e, in RSAPrivateKey order.
+const PRIVATE_PARTS: [CK_ATTRIBUTE_TYPE; 6] = [
+    CKA_PRIVATE_EXPONENT,
+    CKA_PRIME_1,
+    CKA_PRIME_2,
+    CKA_EXPONENT_1,
+    CKA_EXPONENT_2,
+    CKA_COEFFICIENT,
+];
+
+// ---------------------------------------------------------------------------
+// Public parts and the acceptance rules.
+
+/// The public half of an RSA key object: modulus and exponent without
+/// leading zeros.
+#[derive(Clone, Copy)]
+pub struct PublicParts<'a> {
+    pub n: &'a [u8],
+    pub e: &'a [u8],
+}
+
+impl<'a> PublicParts<'a> {
+    /// CKA_MODULUS and CKA_PUBLIC_EXPONENT of a public or private key.
+    ///
+    /// # Errors
+    /// CKR_GENERAL_ERROR when either is missing (the attribute policy
+    /// requires both, so this is a token bug, logged).
+    pub fn of(key: &'a Attributes) -> Result<PublicParts<'a>> {
+        let get = |kind| {
+            key.bytes(kind).map(der::strip_zeros).ok_or_else(|| {
+                log::error!("RSA key without attribute {kind:#x}");
+                Rv::GENERAL_ERROR
+            })
+        };
+        Ok(PublicParts {
+            n: get(CKA_MODULUS)?,
+            e: get(CKA_PUBLIC_EXPONENT)?,
+        })
+    }
+
+    /// The modulus length in bits.
+    pub fn bits(&self) -> usize {
+        self.n
+            .first()
+            .map_or(0, |b| self.n.len() * 8 - b.leading_zeros() as usize)
+    }
+
+    /// The modulus length in bytes: the length of signatures and
+    /// ciphertexts.
+    pub fn len(&self) -> usize {
+        self.n.len()
+    }
+
+    /// Whether the modulus is empty (never, for a key that passed
+    /// [`PublicParts::check`]).
+    pub fn is_empty(&self) -> bool {
+        self.n.is_empty()
+    }
+
+    /// The key is one this token uses: `min_bits` to [`MAX_BITS`] long, an
+    /// odd modulus, an exponent allowed by [`exponent_ok`].
+    ///
+    /// # Errors
+    /// CKR_KEY_SIZE_RANGE (size); CKR_PUBLIC_KEY_INVALID (the rest).
+    pub fn check(&self, min_bits: usize) -> Result<()> {
+        if !(min_bits..=MAX_BITS).contains(&self.bits()) {
+            return Err(Rv::KEY_SIZE_RANGE);
+        }
+        if self.n.last().is_none_or(|b| b & 1 == 0) || !exponent_ok(self.e) {
+            return Err(Rv::PUBLIC_KEY_INVALID);
+        }
+        Ok(())
+    }
+
+    /// An aws-lc-rs public key for verifying with `params`.
+    ///
+    /// # Errors
+    /// CKR_PUBLIC_KEY_INVALID.
+    pub fn verifying_key(&self, params: &'static RsaParameters) -> Result<ParsedPublicKey> {
+        self.components()
+            .to_parsed_public_key(params)
+            .map_err(|_| Rv::PUBLIC_KEY_INVALID)
+    }
+
+    /// An aws-lc-rs public key for encrypting.
+    ///
+    /// # Errors
+    /// CKR_KEY_SIZE_RANGE below 2048 bits; CKR_PUBLIC_KEY_INVALID.
+    pub fn encrypting_key(&self) -> Result<PublicEncryptingKey> {
+        if self.bits() < MIN_BITS {
+            return Err(Rv::KEY_SIZE_RANGE);
+        }
+        self.components()
+            .try_into()
+            .map_err(|_| Rv::PUBLIC_KEY_INVALID)
+    }
+
+    fn components(&self) -> RsaPublicKeyComponents<&'a [u8]> {
+        RsaPublicKeyComponents {
+            n: self.n,
+            e: self.e,
+        }
+    }
+}
+
+/// Whether `e` (without leading zeros) is an exponent this token accepts:
+/// odd, 65537 ≤ e < 2^33.
+pub fn exponent_ok(e: &[u8]) -> bool {
+    let odd = e.last().is_some_and(|b| b & 1 == 1);
+    let value = match e.len() {
+        0..=5 => e.iter().fold(0u64, |v, b| v << 8 | u64::from(*b)),
+        _ => return false,
+    };
+    odd && (65537..1 << 33).contains(&value)
+}
+
+/// The policy's verdict on an RSA key object: the check C_*Init applies to
+/// every RSA key before the mechanism sees it (see
+/// [`crate::mechanisms::key_permitted`]).
+///
+/// # Errors
+/// As [`PublicParts::check`].
+pub fn key_permitted(key: &Attributes, policy: KeyPolicy) -> Result<()> {
+    let min = if policy.rsa_1024 {
+        LEGACY_MIN_BITS
+    } else {
+        MIN_BITS
+    };
+    PublicParts::of(key)?.check(min)
+}
+
+/// The import check (`mechanisms::check_key`, for C_CreateObject): the
+/// public parts as every mechanism takes them, and a private key that has
+/// all its CRT components parsed by aws-lc (which checks their
+/// consistency). Keys of 1024 to 2047 bits pass (the policy decides at
+/// use), as do private keys without the CRT components (they import and
+/// read back; C_*Init refuses them).
+///
+/// # Errors
+/// CKR_KEY_SIZE_RANGE, CKR_PUBLIC_KEY_INVALID (as [`PublicParts::check`]);
+/// CKR_ATTRIBUTE_VALUE_INVALID for inconsistent private components.
+pub fn check_key(key: &Attributes) -> Result<()> {
+    let public = PublicParts::of(key)?;
+    public.check(LEGACY_MIN_BITS)?;
+    let complete = PRIVATE_PARTS.iter().all(|kind| key.has(*kind));
+    if key.class() == CKO_PRIVATE_KEY && complete && public.bits() >= MIN_BITS {
+        signing_key(key).map_err(|_| Rv::ATTRIBUTE_VALUE_INVALID)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Private keys.
+
+/// The private components of a key object, unsealed for one C_*Init.
+struct PrivateParts<'a> {
+    public: PublicParts<'a>,
+    /// d, p, q, dP, dQ, qInv; wiped on drop.
+    secrets: [SecretBytes; 6],
+}
+
+impl<'a> PrivateParts<'a> {
+    /// # Errors
+    /// CKR_KEY_SIZE_RANGE below 2048 bits (aws-lc-rs has no private
+    /// operation there); CKR_KEY_TYPE_INCONSISTENT without the CRT
+    /// components.
+    fn of(key: &'a Attributes) -> Result<PrivateParts<'a>> {
+        let public = PublicParts::of(key)?;
+        if public.bits() < MIN_BITS {
+            return Err(Rv::KEY_SIZE_RANGE);
+        }
+        if PRIVATE_PARTS.iter().any(|kind| !key.has(*kind)) {
+            return Err(Rv::KEY_TYPE_INCONSISTENT);
+        }
+        let [d, p, q, dp, dq, qinv] = PRIVATE_PARTS;
+        Ok(PrivateParts {
+            public,
+            secrets: [
+                key_value(key, d)?,
+                key_value(key, p)?,
+                key_value(key, q)?,
+                key_value(key, dp)?,
+                key_value(key, dq)?,
+                key_value(key, qinv)?,
+            ],
+        })
+    }
+
+    /// The key as PKCS#8 PrivateKeyInfo (RFC 5208) around a PKCS#1
+    /// RSAPrivateKey, in a buffer reserved at its exact length (so it never
+    /// reallocates) and wiped on drop.
+    fn pkcs8(&self) -> Zeroizing<Vec<u8>> {
+        let ints: [&[u8]; 8] = [
+            self.public.n,
+            self.public.e,
+            self.secrets[0].as_slice(),
+            self.secrets[1].as_slice(),
+            self.secrets[2].as_slice(),
+            self.secrets[3].as_slice(),
+            self.secrets[4].as_slice(),
+            self.secrets[5].as_slice(),
+        ];
+        // RSAPrivateKey ::= SEQUENCE { version 0, n, e, d, p, q, dP, dQ, qInv }
+        let rsa_body = 3 + ints.iter().map(|v| der::uint_len(v)).sum::<usize>();
+        let rsa_key = der::tlv_len(rsa_body);
+        // AlgorithmIdentifier ::= SEQUENCE { rsaEncryption, NULL }
+        let alg_body = der::tlv_len(RSA_ENCRYPTION_OID.len()) + 2;
+        // PrivateKeyInfo ::= SEQUENCE { version 0, alg, OCTET STRING rsa_key }
+        let body = 3 + der::tlv_len(alg_body) + der::tlv_len(rsa_key);
+        let mut out = Zeroizing::new(Vec::with_capacity(der::tlv_len(body)));
+        der::header_into(&mut out, der::SEQUENCE, body);
+        der::uint_into(&mut out, &[]);
+        der::header_into(&mut out, der::SEQUENCE, alg_body);
+        der::tlv_into(&mut out, der::OID, &RSA_ENCRYPTION_OID);
+        der::tlv_into(&mut out, der::NULL, &[]);
+        der::header_into(&mut out, der::OCTET_STRING, rsa_key);
+        der::header_into(&mut out, der::SEQUENCE, rsa_body);
+        der::uint_into(&mut out, &[]);
+        for v in ints {
+            der::uint_into(&mut out, v);
+        }
+        debug_assert_eq!(out.len(), out.capacity());
+        out
+    }
+}
+
+/// A private key object as an aws-lc-rs signing key. aws-lc keeps the
+/// components in BIGNUMs it cleanses when the key drops.
+///
+/// # Errors
+/// As `PrivateParts::of`; CKR_KEY_TYPE_INCONSISTENT when aws-lc rejects
+/// the components (inconsistent, or an exponent it does not take).
+pub fn signing_key(key: &Attributes) -> Result<KeyPair> {
+    let parts = PrivateParts::of(key)?;
+    KeyPair::from_pkcs8(&parts.pkcs8()).map_err(|e| rejected(&e))
+}
+
+/// A private key object as an aws-lc-rs decryption key.
+///
+/// # Errors
+/// As [`signing_key`].
+pub fn decrypting_key(key: &Attributes) -> Result<PrivateDecryptingKey> {
+    let parts = PrivateParts::of(key)?;
+    PrivateDecryptingKey::from_pkcs8(&parts.pkcs8()).map_err(|e| rejected(&e))
+}
+
+/// A private key object as PKCS#8 PrivateKeyInfo, for C_WrapKey.
+///
+/// # Errors
+/// As `PrivateParts::of`.
+pub fn private_key_info(key: &Attributes) -> Result<Zeroizing<Vec<u8>>> {
+    Ok(PrivateParts::of(key)?.pkcs8())
+}
+
+/// The attributes of the private key in a PrivateKeyInfo, for
+/// C_UnwrapKey: CKA_MODULUS and CKA_PUBLIC_EXPONENT (plain), then the
+/// private components (to be sealed), each without leading zeros.
+///
+/// # Errors
+/// CKR_WRAPPED_KEY_INVALID when the encoding is not a two-prime
+/// RSAPrivateKey.
+pub fn from_private_key_info(pkcs8: &[u8]) -> Result<[(CK_ATTRIBUTE_TYPE, &[u8]); 8]> {
+    let [n, e, d, p, q, dp, dq, qinv] =
+        pkcs8_components(pkcs8).map_err(|_| Rv::WRAPPED_KEY_INVALID)?;
+    let [kd, kp, kq, kdp, kdq, kqinv] = PRIVATE_PARTS;
+    Ok([
+        (CKA_MODULUS, n),
+        (CKA_PUBLIC_EXPONENT, e),
+        (kd, d),
+        (kp, p),
+        (kq, q),
+        (kdp, dp),
+        (kdq, dq),
+        (kqinv, qinv),
+    ])
+}
+
+fn rejected(e: &aws_lc_rs::error::KeyRejected) -> Rv {
+    log::debug!("RSA private key rejected by aws-lc: {e}");
+    Rv::KEY_TYPE_INCONSISTENT
+}
+
+// ---------------------------------------------------------------------------
+// Generation.
+
+/// A generated key pair's attributes: CKA_MODULUS and CKA_PUBLIC_EXPONENT
+/// for both keys, the private components (sealed) for the private key.
+///
+/// # Errors
+/// CKR_KEY_SIZE_RANGE for a size aws-lc-rs does not generate;
+/// CKR_FUNCTION_FAILED when the backend fails.
+pub fn generate_into(bits: usize, public: &mut Attributes, private: &mut Attributes) -> Result<()> {
+    let size = match bits {
+        2048 => KeySize::Rsa2048,
+        3072 => KeySize::Rsa3072,
+        4096 => KeySize::Rsa4096,
+        8192 => KeySize::Rsa8192,
+        _ => return Err(Rv::KEY_SIZE_RANGE),
+    };
+    let pair = KeyPair::generate(size).map_err(|_| Rv::FUNCTION_FAILED)?;
+    // The PKCS#8 form is aws-lc-rs's only export of the private
+    // components; its buffer is zeroized on drop.
+    let pkcs8 = pair.as_der().map_err(|_| Rv::FUNCTION_FAILED)?;
+    let [n, e, rest @ ..] = pkcs8_components(pkcs8.as_ref())?;
+    public.set_bytes(CKA_MODULUS, n);
+    public.set_bytes(CKA_PUBLIC_EXPONENT, e);
+    private.set_bytes(CKA_MODULUS, n);
+    private.set_bytes(CKA_PUBLIC_EXPONENT, e);
+    for (kind, value) in PRIVATE_PARTS.iter().zip(rest) {
+        private.set_secret(*kind, value);
+    }
+    Ok(())
+}
+
+/// The eight integers of a PKCS#8-wrapped two-prime RSAPrivateKey
+/// (n, e, d, p, q, dP, dQ, qInv), without leading zeros.
+///
+/// # Errors
+/// CKR_FUNCTION_FAILED when the encoding is not that.
+fn pkcs8_components(pkcs8: &[u8]) -> Result<[&[u8]; 8]> {
+    let bad = |_| Rv::FUNCTION_FAILED;
+    let info = der::exact(pkcs8, der::SEQUENCE).ok_or(Rv::FUNCTION_FAILED)?;
+    let (_version, rest) = der::split_uint(info).map_err(bad)?;
+    let (_, _alg, rest) = der::split(rest).map_err(bad)?;
+    let (tag, octets, _attributes) = der::split(rest).map_err(bad)?;
+    let key = der::exact(octets, der::SEQUENCE).filter(|_| tag == der::OCTET_STRING);
+    let (version, mut rest) = der::split_uint(key.ok_or(Rv::FUNCTION_FAILED)?).map_err(bad)?;
+    if !version.is_empty() {
+        // Version 1 is a multi-prime key, which aws-lc never generates.
+        return Err(Rv::FUNCTION_FAILED);
+    }
+    let mut out: [&[u8]; 8] = [&[]; 8];
+    for slot in &mut out {
+        let (value, next) = der::split_uint(rest).map_err(bad)?;
+        *slot = value;
+        rest = next;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The PKCS#8 writer fills its buffer exactly (no reallocation leaves a
+    /// copy of the key behind) and the reader gives the components back.
+    #[test]
+    fn pkcs8_round_trip() {
+        let mut public = Attributes::new();
+        let mut private = Attributes::new();
+        generate_into(2048, &mut public, &mut private).expect("generates");
+        let parts = PrivateParts::of(&private).expect("parts");
+        let der = parts.pkcs8();
+        assert_eq!(der.len(), der.capacity());
+        let back = pkcs8_components(&der).expect("reads back");
+        assert_eq!(back[0], public.bytes(CKA_MODULUS).expect("n"));
+        assert_eq!(back[1], &F4[..]);
+        for (i, secret) in parts.secrets.iter().enumerate() {
+            assert_eq!(back[i + 2], der::strip_zeros(secret.as_slice()));
+        }
+        assert!(pkcs8_components(&der[..der.len() - 1]).is_err());
+    }
+}

@@ -1,0 +1,725 @@
+//! RSA tests: known answers from OpenSSL (PKCS#1 v1.5 signatures must match
+//! byte for byte; PSS signatures and OAEP ciphertexts must verify and
+//! decrypt), round trips for every mechanism, the PSS and OAEP parameter
+//! rules, key generation and the key acceptance rules.
+
+use super::*;
+use aws_lc_rs::signature as lc;
+
+use crate::backend::Attr;
+use crate::mechanisms::test_util::hex;
+use crate::mechanisms::KeyPolicy;
+use crate::object::AttrValue;
+
+#[path = "rsa_vectors.rs"]
+mod vectors;
+
+use vectors as v;
+
+/// The OpenSSL test key as token objects: (public, private).
+fn openssl_key() -> (Attributes, Attributes) {
+    let mut public = Attributes::new();
+    public.set_ulong(CKA_CLASS, CKO_PUBLIC_KEY);
+    public.set_ulong(CKA_KEY_TYPE, CKK_RSA);
+    public.set_bytes(CKA_MODULUS, &hex(v::N));
+    public.set_bytes(CKA_PUBLIC_EXPONENT, &hex(v::E));
+    let mut private = Attributes::new();
+    private.set_ulong(CKA_CLASS, CKO_PRIVATE_KEY);
+    private.set_ulong(CKA_KEY_TYPE, CKK_RSA);
+    private.set_bytes(CKA_MODULUS, &hex(v::N));
+    private.set_bytes(CKA_PUBLIC_EXPONENT, &hex(v::E));
+    for (kind, value) in [
+        (CKA_PRIVATE_EXPONENT, v::D),
+        (CKA_PRIME_1, v::P),
+        (CKA_PRIME_2, v::Q),
+        (CKA_EXPONENT_1, v::DP),
+        (CKA_EXPONENT_2, v::DQ),
+        (CKA_COEFFICIENT, v::QINV),
+    ] {
+        private.set_secret(kind, &hex(value));
+    }
+    (public, private)
+}
+
+/// A freshly generated pair of `bits` bits.
+fn generated(bits: CK_ULONG) -> (Attributes, Attributes) {
+    let public = [Attr::ulong(CKA_MODULUS_BITS, bits)];
+    RSA_PKCS_KEY_PAIR_GEN
+        .generate(&MechParam::None, &public, &[], Actor::default())
+        .expect("generates")
+}
+
+fn pss(hash: CK_MECHANISM_TYPE, mgf: CK_RSA_PKCS_MGF_TYPE, salt_len: CK_ULONG) -> MechParam {
+    MechParam::RsaPss {
+        hash,
+        mgf,
+        salt_len,
+    }
+}
+
+fn oaep(hash: CK_MECHANISM_TYPE, mgf: CK_RSA_PKCS_MGF_TYPE, label: &[u8]) -> MechParam {
+    MechParam::RsaOaep {
+        hash,
+        mgf,
+        source: CKZ_DATA_SPECIFIED,
+        label: label.to_vec(),
+    }
+}
+
+fn sign(mech: &RsaSig, param: &MechParam, key: &Attributes, parts: &[&[u8]]) -> Result<Vec<u8>> {
+    let mut op = Sign::start(mech, param, key)?;
+    let mut sig = vec![0u8; op.signature_len()];
+    for p in parts {
+        op.update(p)?;
+    }
+    let n = op.finish(&mut sig)?;
+    sig.truncate(n);
+    Ok(sig)
+}
+
+fn verify(
+    mech: &RsaSig,
+    param: &MechParam,
+    key: &Attributes,
+    data: &[u8],
+    sig: &[u8],
+) -> Result<()> {
+    let mut op = Verify::start(mech, param, key)?;
+    op.update(data)?;
+    op.finish(sig)
+}
+
+fn encrypt(
+    mech: &dyn Encrypt,
+    param: &MechParam,
+    key: &Attributes,
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    let op = mech.start(param, key)?;
+    let mut out = vec![0u8; op.oneshot_len(data.len())];
+    let n = op.oneshot(data, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+fn decrypt(param: &MechParam, key: &Attributes, data: &[u8]) -> Result<Vec<u8>> {
+    let op = Decrypt::start(&RSA_PKCS_OAEP, param, key)?;
+    let mut out = vec![0u8; op.oneshot_len(data.len())];
+    let n = op.oneshot(data, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// DigestInfo of SHA-256("abc").
+fn digest_info_sha256_abc() -> Vec<u8> {
+    let mut di = sha2_digest_info(0x31, 0x01, 0x20).to_vec();
+    di.extend_from_slice(Hash::Sha256.digest(b"abc").as_ref());
+    di
+}
+
+#[test]
+fn pkcs1_signature_matches_openssl() {
+    let (public, private) = openssl_key();
+    let want = hex(v::SIG_PKCS1_SHA256);
+    let none = MechParam::None;
+    assert_eq!(
+        sign(&SHA256_RSA_PKCS, &none, &private, &[b"abc"]),
+        Ok(want.clone())
+    );
+    assert_eq!(
+        sign(&SHA256_RSA_PKCS, &none, &private, &[b"a", b"", b"bc"]),
+        Ok(want.clone())
+    );
+    // CKM_RSA_PKCS over the DigestInfo gives the same signature.
+    let di = digest_info_sha256_abc();
+    assert_eq!(sign(&RSA_PKCS, &none, &private, &[&di]), Ok(want.clone()));
+    assert_eq!(
+        verify(&SHA256_RSA_PKCS, &none, &public, b"abc", &want),
+        Ok(())
+    );
+    assert_eq!(verify(&RSA_PKCS, &none, &public, &di, &want), Ok(()));
+    assert_eq!(
+        verify(&SHA256_RSA_PKCS, &none, &public, b"abd", &want),
+        Err(Rv::SIGNATURE_INVALID)
+    );
+    assert_eq!(
+        verify(&SHA256_RSA_PKCS, &none, &public, b"abc", &want[1..]),
+        Err(Rv::SIGNATURE_LEN_RANGE)
+    );
+}
+
+#[test]
+fn sha1_signatures_verify_but_are_not_made() {
+    let (public, private) = openssl_key();
+    let none = MechParam::None;
+    let sig = hex(v::SIG_PKCS1_SHA1);
+    assert_eq!(verify(&SHA1_RSA_PKCS, &none, &public, b"abc", &sig), Ok(()));
+    let mut di = hex("3021300906052b0e03021a05000414");
+    di.extend_from_slice(Hash::Sha1.digest(b"abc").as_ref());
+    assert_eq!(verify(&RSA_PKCS, &none, &public, &di, &sig), Ok(()));
+    assert!(matches!(
+        Sign::start(&SHA1_RSA_PKCS, &none, &private),
+        Err(Rv::MECHANISM_INVALID)
+    ));
+    assert_eq!(
+        sign(&RSA_PKCS, &none, &private, &[&di]),
+        Err(Rv::DATA_INVALID)
+    );
+}
+
+#[test]
+fn raw_pkcs1_input_rules() {
+    let (public, private) = openssl_key();
+    let none = MechParam::None;
+    // Not a DigestInfo this module knows.
+    assert_eq!(
+        sign(&RSA_PKCS, &none, &private, &[b"raw data"]),
+        Err(Rv::DATA_INVALID)
+    );
+    let sig = hex(v::SIG_PKCS1_SHA256);
+    assert_eq!(
+        verify(&RSA_PKCS, &none, &public, b"raw data", &sig),
+        Err(Rv::DATA_INVALID)
+    );
+    // Longer than k - 11.
+    assert_eq!(
+        sign(&RSA_PKCS, &none, &private, &[&[0u8; 246]]),
+        Err(Rv::DATA_LEN_RANGE)
+    );
+    // Single-part only.
+    let op = Sign::start(&RSA_PKCS, &none, &private).expect("init");
+    assert!(!op.multipart());
+    assert!(Sign::start(&SHA256_RSA_PKCS, &none, &private)
+        .expect("init")
+        .multipart());
+    // No parameter allowed.
+    assert!(matches!(
+        Sign::start(&RSA_PKCS, &MechParam::Bytes(vec![0]), &private),
+        Err(Rv::MECHANISM_PARAM_INVALID)
+    ));
+}
+
+#[test]
+fn pss_verifies_openssl_and_round_trips() {
+    let (public, private) = openssl_key();
+    let sig = hex(v::SIG_PSS_SHA256);
+    let p32 = pss(CKM_SHA256, CKG_MGF1_SHA256, 32);
+    assert_eq!(
+        verify(&SHA256_RSA_PKCS_PSS, &p32, &public, b"abc", &sig),
+        Ok(())
+    );
+    let digest = Hash::Sha256.digest(b"abc");
+    assert_eq!(
+        verify(&RSA_PKCS_PSS, &p32, &public, digest.as_ref(), &sig),
+        Ok(())
+    );
+    // The salt length is checked exactly.
+    let p20 = pss(CKM_SHA256, CKG_MGF1_SHA256, 20);
+    assert_eq!(
+        verify(&SHA256_RSA_PKCS_PSS, &p20, &public, b"abc", &sig),
+        Err(Rv::SIGNATURE_INVALID)
+    );
+    // Every hash, salt 0, the digest length and the maximum.
+    let cases = [
+        (&SHA256_RSA_PKCS_PSS, CKM_SHA256, CKG_MGF1_SHA256, 32),
+        (&SHA384_RSA_PKCS_PSS, CKM_SHA384, CKG_MGF1_SHA384, 48),
+        (&SHA512_RSA_PKCS_PSS, CKM_SHA512, CKG_MGF1_SHA512, 64),
+    ];
+    for (mech, hash, mgf, hlen) in cases {
+        for salt in [0, hlen, 256 - hlen - 2] {
+            let p = pss(hash, mgf, salt);
+            let s1 = sign(mech, &p, &private, &[b"message ", b"in parts"]).expect("sign");
+            let s2 = sign(mech, &p, &private, &[b"message in parts"]).expect("sign");
+            if salt > 0 {
+                assert_ne!(s1, s2, "salted signatures differ");
+            }
+            assert_eq!(verify(mech, &p, &public, b"message in parts", &s1), Ok(()));
+            assert_eq!(verify(mech, &p, &public, b"message in parts", &s2), Ok(()));
+            let h = hash_of(hash).expect("hash").digest(b"message in parts");
+            assert_eq!(verify(&RSA_PKCS_PSS, &p, &public, h.as_ref(), &s1), Ok(()));
+            let raw = sign(&RSA_PKCS_PSS, &p, &private, &[h.as_ref()]).expect("raw");
+            assert_eq!(verify(mech, &p, &public, b"message in parts", &raw), Ok(()));
+        }
+    }
+}
+
+#[test]
+fn pss_parameters_are_checked() {
+    let (public, private) = openssl_key();
+    let bad = |mech: &RsaSig, p: MechParam| {
+        let s = Sign::start(mech, &p, &private).err();
+        let v = Verify::start(mech, &p, &public).err();
+        assert_eq!(s, v, "sign and verify agree");
+        s
+    };
+    let invalid = Some(Rv::MECHANISM_PARAM_INVALID);
+    assert_eq!(bad(&RSA_PKCS_PSS, MechParam::None), invalid);
+    assert_eq!(bad(&RSA_PKCS_PSS, MechParam::Bytes(vec![0; 24])), invalid);
+    // hashAlg must be the mechanism's hash.
+    assert_eq!(
+        bad(&SHA256_RSA_PKCS_PSS, pss(CKM_SHA384, CKG_MGF1_SHA384, 48)),
+        invalid
+    );
+    // MGF1 of the same hash only.
+    assert_eq!(
+        bad(&SHA256_RSA_PKCS_PSS, pss(CKM_SHA256, CKG_MGF1_SHA1, 32)),
+        invalid
+    );
+    assert_eq!(bad(&RSA_PKCS_PSS, pss(CKM_SHA256, 0x99, 32)), invalid);
+    // Hashes aws-lc-rs has no PSS for.
+    assert_eq!(
+        bad(&RSA_PKCS_PSS, pss(CKM_SHA_1, CKG_MGF1_SHA1, 20)),
+        invalid
+    );
+    assert_eq!(
+        bad(&RSA_PKCS_PSS, pss(CKM_SHA224, CKG_MGF1_SHA224, 28)),
+        invalid
+    );
+    assert_eq!(bad(&RSA_PKCS_PSS, pss(CKM_MD5, CKG_MGF1_SHA1, 16)), invalid);
+    // Salt: 0..=64 or exactly the maximum (222 for RSA-2048 with SHA-256).
+    assert_eq!(
+        bad(&RSA_PKCS_PSS, pss(CKM_SHA256, CKG_MGF1_SHA256, 65)),
+        invalid
+    );
+    assert_eq!(
+        bad(&RSA_PKCS_PSS, pss(CKM_SHA256, CKG_MGF1_SHA256, 223)),
+        invalid
+    );
+    assert_eq!(
+        bad(&RSA_PKCS_PSS, pss(CKM_SHA256, CKG_MGF1_SHA256, 222)),
+        None
+    );
+    assert_eq!(
+        bad(&RSA_PKCS_PSS, pss(CKM_SHA256, CKG_MGF1_SHA256, 64)),
+        None
+    );
+    // CKM_RSA_PKCS_PSS takes a digest of hashAlg's length, in one part.
+    let p = pss(CKM_SHA256, CKG_MGF1_SHA256, 32);
+    assert_eq!(
+        sign(&RSA_PKCS_PSS, &p, &private, &[&[1; 31]]),
+        Err(Rv::DATA_LEN_RANGE)
+    );
+    assert_eq!(
+        verify(&RSA_PKCS_PSS, &p, &public, &[1; 33], &[0; 256]),
+        Err(Rv::DATA_LEN_RANGE)
+    );
+    assert!(!Sign::start(&RSA_PKCS_PSS, &p, &private)
+        .expect("init")
+        .multipart());
+}
+
+#[test]
+fn every_pkcs1_hash_round_trips_on_a_generated_key() {
+    let (public, private) = generated(2048);
+    let none = MechParam::None;
+    for mech in [&SHA256_RSA_PKCS, &SHA384_RSA_PKCS, &SHA512_RSA_PKCS] {
+        let sig = sign(mech, &none, &private, &[b"hello"]).expect("sign");
+        assert_eq!(sig.len(), 256);
+        assert_eq!(verify(mech, &none, &public, b"hello", &sig), Ok(()));
+        let mut bad = sig.clone();
+        bad[100] ^= 1;
+        assert_eq!(
+            verify(mech, &none, &public, b"hello", &bad),
+            Err(Rv::SIGNATURE_INVALID)
+        );
+        // Deterministic.
+        assert_eq!(sign(mech, &none, &private, &[b"hel", b"lo"]), Ok(sig));
+    }
+}
+
+#[test]
+fn oaep_decrypts_openssl_and_round_trips() {
+    let (public, private) = openssl_key();
+    let p256 = oaep(CKM_SHA256, CKG_MGF1_SHA256, b"label");
+    let ct = hex(v::CT_OAEP_SHA256_LABEL);
+    assert_eq!(
+        decrypt(&p256, &private, &ct),
+        Ok(b"a wrapped secret".to_vec())
+    );
+    let p1 = oaep(CKM_SHA_1, CKG_MGF1_SHA1, b"");
+    assert_eq!(
+        decrypt(&p1, &private, &hex(v::CT_OAEP_SHA1)),
+        Ok(b"a wrapped secret".to_vec())
+    );
+    // Source 0 with no label is taken as "no label".
+    let p0 = MechParam::RsaOaep {
+        hash: CKM_SHA_1,
+        mgf: CKG_MGF1_SHA1,
+        source: 0,
+        label: Vec::new(),
+    };
+    assert_eq!(
+        decrypt(&p0, &private, &hex(v::CT_OAEP_SHA1)),
+        Ok(b"a wrapped secret".to_vec())
+    );
+    for (hash, mgf, max) in [
+        (CKM_SHA_1, CKG_MGF1_SHA1, 214),
+        (CKM_SHA256, CKG_MGF1_SHA256, 190),
+        (CKM_SHA384, CKG_MGF1_SHA384, 158),
+        (CKM_SHA512, CKG_MGF1_SHA512, 126),
+    ] {
+        for label in [&b""[..], b"some label"] {
+            let p = oaep(hash, mgf, label);
+            for data in [&b""[..], b"x", &[7u8; 300][..max]] {
+                let ct = encrypt(&RSA_PKCS_OAEP, &p, &public, data).expect("encrypt");
+                assert_eq!(ct.len(), 256);
+                assert_eq!(decrypt(&p, &private, &ct), Ok(data.to_vec()));
+            }
+            let long = vec![7u8; max + 1];
+            assert_eq!(
+                encrypt(&RSA_PKCS_OAEP, &p, &public, &long),
+                Err(Rv::DATA_LEN_RANGE)
+            );
+        }
+    }
+}
+
+#[test]
+fn oaep_failures_are_uniform() {
+    let (_, private) = openssl_key();
+    let p = oaep(CKM_SHA256, CKG_MGF1_SHA256, b"label");
+    let ct = hex(v::CT_OAEP_SHA256_LABEL);
+    let wrong_label = oaep(CKM_SHA256, CKG_MGF1_SHA256, b"lab3l");
+    assert_eq!(
+        decrypt(&wrong_label, &private, &ct),
+        Err(Rv::ENCRYPTED_DATA_INVALID)
+    );
+    let wrong_hash = oaep(CKM_SHA384, CKG_MGF1_SHA384, b"label");
+    assert_eq!(
+        decrypt(&wrong_hash, &private, &ct),
+        Err(Rv::ENCRYPTED_DATA_INVALID)
+    );
+    for i in [0, 1, 100, 255] {
+        let mut bad = ct.clone();
+        bad[i] ^= 0x40;
+        assert_eq!(
+            decrypt(&p, &private, &bad),
+            Err(Rv::ENCRYPTED_DATA_INVALID),
+            "byte {i}"
+        );
+    }
+    // A ciphertext >= n.
+    assert_eq!(
+        decrypt(&p, &private, &[0xff; 256]),
+        Err(Rv::ENCRYPTED_DATA_INVALID)
+    );
+    assert_eq!(
+        decrypt(&p, &private, &ct[1..]),
+        Err(Rv::ENCRYPTED_DATA_LEN_RANGE)
+    );
+    // Single-part only.
+    let mut op = Decrypt::start(&RSA_PKCS_OAEP, &p, &private).expect("init");
+    assert_eq!(
+        op.update(&ct, &mut [0; 256]),
+        Err(Rv::FUNCTION_NOT_SUPPORTED)
+    );
+}
+
+#[test]
+fn oaep_parameters_are_checked() {
+    let (public, private) = openssl_key();
+    let check = |p: MechParam| {
+        let e = Encrypt::start(&RSA_PKCS_OAEP, &p, &public).err();
+        let d = Decrypt::start(&RSA_PKCS_OAEP, &p, &private).err();
+        assert_eq!(e, d, "encrypt and decrypt agree");
+        e
+    };
+    let invalid = Some(Rv::MECHANISM_PARAM_INVALID);
+    assert_eq!(check(MechParam::None), invalid);
+    assert_eq!(check(oaep(CKM_SHA224, CKG_MGF1_SHA224, b"")), invalid);
+    assert_eq!(check(oaep(CKM_SHA256, CKG_MGF1_SHA1, b"")), invalid);
+    assert_eq!(check(oaep(CKM_MD5, CKG_MGF1_SHA1, b"")), invalid);
+    let source = |source, label: &[u8]| MechParam::RsaOaep {
+        hash: CKM_SHA_1,
+        mgf: CKG_MGF1_SHA1,
+        source,
+        label: label.to_vec(),
+    };
+    assert_eq!(check(source(2, b"")), invalid);
+    assert_eq!(check(source(0, b"label")), invalid);
+    assert_eq!(check(source(0, b"")), None);
+    assert_eq!(check(oaep(CKM_SHA512, CKG_MGF1_SHA512, b"l")), None);
+}
+
+#[test]
+fn pkcs1_encryption_has_no_decryption() {
+    let (public, _) = openssl_key();
+    let none = MechParam::None;
+    let a = encrypt(&RSA_PKCS_ENCRYPT, &none, &public, b"secret").expect("encrypt");
+    let b = encrypt(&RSA_PKCS_ENCRYPT, &none, &public, b"secret").expect("encrypt");
+    assert_eq!(a.len(), 256);
+    assert_ne!(a, b, "randomized padding");
+    assert_eq!(
+        encrypt(&RSA_PKCS_ENCRYPT, &none, &public, &[1; 246]),
+        Err(Rv::DATA_LEN_RANGE)
+    );
+    assert!(encrypt(&RSA_PKCS_ENCRYPT, &none, &public, &[1; 245]).is_ok());
+    let row = crate::mechanisms::lookup(CKM_RSA_PKCS).expect("row");
+    assert!(row.ops.decrypt.is_none());
+    assert_eq!(row.info.flags & CKF_DECRYPT, 0);
+}
+
+#[test]
+fn generation_sets_the_attributes() {
+    let (public, private) = generated(2048);
+    let n = public.bytes(CKA_MODULUS).expect("modulus").to_vec();
+    assert_eq!(n.len(), 256);
+    assert!(n[0] & 0x80 != 0);
+    assert_eq!(public.ulong(CKA_MODULUS_BITS), Some(2048));
+    assert_eq!(public.bytes(CKA_PUBLIC_EXPONENT), Some(&keys::F4[..]));
+    assert_eq!(private.bytes(CKA_MODULUS), Some(n.as_slice()));
+    assert_eq!(private.bytes(CKA_PUBLIC_EXPONENT), Some(&keys::F4[..]));
+    for kind in [
+        CKA_PRIVATE_EXPONENT,
+        CKA_PRIME_1,
+        CKA_PRIME_2,
+        CKA_EXPONENT_1,
+        CKA_EXPONENT_2,
+        CKA_COEFFICIENT,
+    ] {
+        assert!(
+            matches!(private.get(kind), Some(AttrValue::Secret(_))),
+            "{kind:#x} sealed"
+        );
+    }
+    assert_eq!(private.bool(CKA_SENSITIVE), Some(true));
+    let (public, private) = generated(3072);
+    let sig = sign(&SHA256_RSA_PKCS, &MechParam::None, &private, &[b"x"]).expect("sign");
+    assert_eq!(sig.len(), 384);
+    assert_eq!(
+        verify(&SHA256_RSA_PKCS, &MechParam::None, &public, b"x", &sig),
+        Ok(())
+    );
+}
+
+#[test]
+fn generation_refuses_sizes_and_exponents() {
+    let gen = |public: &[Attr]| {
+        RSA_PKCS_KEY_PAIR_GEN
+            .generate(&MechParam::None, public, &[], Actor::default())
+            .err()
+    };
+    let bits = |b| Attr::ulong(CKA_MODULUS_BITS, b);
+    for b in [512, 1024, 2047, 2049, 2560, 16384] {
+        assert_eq!(gen(&[bits(b)]), Some(Rv::KEY_SIZE_RANGE), "{b} bits");
+    }
+    assert_eq!(gen(&[]), Some(Rv::TEMPLATE_INCOMPLETE));
+    for e in [
+        &[3u8][..],
+        &[0x01, 0x00, 0x03],
+        &[0x01, 0x00, 0x00, 0x01],
+        &[],
+    ] {
+        let t = [bits(2048), Attr::new(CKA_PUBLIC_EXPONENT, e)];
+        assert_eq!(gen(&t), Some(Rv::ATTRIBUTE_VALUE_INVALID), "e = {e:?}");
+    }
+    let t = [bits(2048), Attr::new(CKA_PUBLIC_EXPONENT, &[0, 1, 0, 1])];
+    assert_eq!(gen(&t), None);
+    assert!(matches!(
+        RSA_PKCS_KEY_PAIR_GEN.generate(
+            &MechParam::Bytes(vec![1]),
+            &[bits(2048)],
+            &[],
+            Actor::default()
+        ),
+        Err(Rv::MECHANISM_PARAM_INVALID)
+    ));
+}
+
+#[test]
+fn imported_keys_need_consistent_crt_components() {
+    let (_, private) = openssl_key();
+    let none = MechParam::None;
+    // Leading zeros on any component are accepted.
+    let mut padded = private.duplicate();
+    padded.set_bytes(CKA_MODULUS, &[&[0u8, 0][..], &hex(v::N)].concat());
+    padded.set_secret(CKA_PRIME_1, &[&[0u8; 3][..], &hex(v::P)].concat());
+    assert_eq!(
+        sign(&SHA256_RSA_PKCS, &none, &padded, &[b"abc"]),
+        Ok(hex(v::SIG_PKCS1_SHA256))
+    );
+    // Without the CRT components.
+    let mut bare = private.duplicate();
+    for kind in [
+        CKA_PRIME_1,
+        CKA_PRIME_2,
+        CKA_EXPONENT_1,
+        CKA_EXPONENT_2,
+        CKA_COEFFICIENT,
+    ] {
+        bare.remove(kind);
+    }
+    assert!(matches!(
+        Sign::start(&SHA256_RSA_PKCS, &none, &bare),
+        Err(Rv::KEY_TYPE_INCONSISTENT)
+    ));
+    // Inconsistent components are refused before any signature is made.
+    let mut bad = private.duplicate();
+    let mut qinv = hex(v::QINV);
+    let last = qinv.len() - 1;
+    qinv[last] ^= 2;
+    bad.set_secret(CKA_COEFFICIENT, &qinv);
+    assert!(matches!(
+        Sign::start(&SHA256_RSA_PKCS, &none, &bad),
+        Err(Rv::KEY_TYPE_INCONSISTENT)
+    ));
+    assert!(matches!(
+        Decrypt::start(&RSA_PKCS_OAEP, &oaep(CKM_SHA_1, CKG_MGF1_SHA1, b""), &bad),
+        Err(Rv::KEY_TYPE_INCONSISTENT)
+    ));
+}
+
+#[test]
+fn key_acceptance_rules() {
+    let (public, _) = openssl_key();
+    let strict = KeyPolicy::default();
+    let legacy = KeyPolicy { rsa_1024: true };
+    assert_eq!(crate::mechanisms::key_permitted(&public, strict), Ok(()));
+    let mut k1024 = Attributes::new();
+    k1024.set_ulong(CKA_CLASS, CKO_PUBLIC_KEY);
+    k1024.set_ulong(CKA_KEY_TYPE, CKK_RSA);
+    k1024.set_bytes(CKA_MODULUS, &hex(v::N_1024));
+    k1024.set_bytes(CKA_PUBLIC_EXPONENT, &keys::F4);
+    assert_eq!(
+        crate::mechanisms::key_permitted(&k1024, strict),
+        Err(Rv::KEY_SIZE_RANGE)
+    );
+    assert_eq!(crate::mechanisms::key_permitted(&k1024, legacy), Ok(()));
+    // Where allowed, a 1024-bit key verifies PKCS#1 v1.5; PSS and
+    // encryption need 2048 bits in aws-lc-rs.
+    let none = MechParam::None;
+    let sig = hex(v::SIG_1024_PKCS1_SHA256);
+    assert_eq!(
+        verify(&SHA256_RSA_PKCS, &none, &k1024, b"abc", &sig),
+        Ok(())
+    );
+    let p = pss(CKM_SHA256, CKG_MGF1_SHA256, 32);
+    assert!(matches!(
+        Verify::start(&SHA256_RSA_PKCS_PSS, &p, &k1024),
+        Err(Rv::KEY_SIZE_RANGE)
+    ));
+    assert!(matches!(
+        Verify::start(&SHA384_RSA_PKCS, &none, &k1024),
+        Err(Rv::KEY_SIZE_RANGE)
+    ));
+    assert!(matches!(
+        Encrypt::start(&RSA_PKCS_ENCRYPT, &none, &k1024),
+        Err(Rv::KEY_SIZE_RANGE)
+    ));
+    // Exponents: odd, 65537 <= e < 2^33.
+    for (e, ok) in [
+        (&[3u8][..], false),
+        (&[0x01, 0x00, 0x00], false),
+        (&[0x01, 0x00, 0x01], true),
+        (&[0x00, 0x01, 0x00, 0x01], true),
+        (&[0x01, 0x00, 0x00, 0x00, 0x01], true),
+        (&[0x02, 0x00, 0x00, 0x00, 0x01], false),
+        (&[0x01, 0x00, 0x00, 0x00, 0x00, 0x01], false),
+    ] {
+        let mut k = public.duplicate();
+        k.set_bytes(CKA_PUBLIC_EXPONENT, e);
+        let want = if ok {
+            Ok(())
+        } else {
+            Err(Rv::PUBLIC_KEY_INVALID)
+        };
+        assert_eq!(
+            crate::mechanisms::key_permitted(&k, strict),
+            want,
+            "e = {e:?}"
+        );
+    }
+    let mut even = public.duplicate();
+    let mut n = hex(v::N);
+    let last = n.len() - 1;
+    n[last] &= 0xfe;
+    even.set_bytes(CKA_MODULUS, &n);
+    assert_eq!(
+        crate::mechanisms::key_permitted(&even, strict),
+        Err(Rv::PUBLIC_KEY_INVALID)
+    );
+    let mut huge = public.duplicate();
+    huge.set_bytes(CKA_MODULUS, &[0xff; 1025]);
+    assert_eq!(
+        crate::mechanisms::key_permitted(&huge, legacy),
+        Err(Rv::KEY_SIZE_RANGE)
+    );
+}
+
+#[test]
+fn import_check() {
+    use crate::mechanisms::check_key;
+    let (public, private) = openssl_key();
+    assert_eq!(check_key(&public), Ok(()));
+    assert_eq!(check_key(&private), Ok(()));
+    let mut bad = private.duplicate();
+    bad.set_secret(CKA_EXPONENT_1, &hex(v::DQ));
+    assert_eq!(check_key(&bad), Err(Rv::ATTRIBUTE_VALUE_INVALID));
+    let mut bare = private.duplicate();
+    bare.remove(CKA_PRIME_1);
+    assert_eq!(check_key(&bare), Ok(()), "imports, refused at use");
+    let mut tiny = public.duplicate();
+    tiny.set_bytes(CKA_PUBLIC_EXPONENT, &[3]);
+    assert_eq!(check_key(&tiny), Err(Rv::ATTRIBUTE_VALUE_INVALID));
+    let mut small = public.duplicate();
+    small.set_bytes(CKA_MODULUS, &hex(v::N_1024));
+    assert_eq!(check_key(&small), Ok(()), "the policy decides at use");
+    small.set_bytes(CKA_MODULUS, &[0xff; 64]);
+    assert_eq!(check_key(&small), Err(Rv::ATTRIBUTE_VALUE_INVALID));
+}
+
+#[test]
+fn digest_infos_are_recognized_exactly() {
+    let di = digest_info_sha256_abc();
+    assert_eq!(split_digest_info(&di).map(|(h, _)| h), Some(Hash::Sha256));
+    assert_eq!(split_digest_info(&di[..di.len() - 1]), None);
+    let mut longer = di.clone();
+    longer.push(0);
+    assert_eq!(split_digest_info(&longer), None);
+    for (hash, prefix) in DIGEST_INFOS {
+        // The DER lengths inside the prefix agree with the digest length.
+        assert_eq!(prefix[1] as usize, prefix.len() - 2 + hash.output_len());
+        assert_eq!(prefix[prefix.len() - 1] as usize, hash.output_len());
+    }
+}
+
+#[test]
+fn salt_tables_hold_their_lengths() {
+    assert_eq!(max_salt(2048, Hash::Sha256), Some(222));
+    assert_eq!(max_salt(2049, Hash::Sha256), Some(222));
+    assert_eq!(max_salt(2050, Hash::Sha256), Some(223));
+    assert_eq!(max_salt(4096, Hash::Sha512), Some(446));
+    assert!(pss_signing(Hash::Sha1, Salt::Len(20)).is_none());
+    assert!(pss_signing(Hash::Sha256, Salt::Len(SALTS)).is_none());
+    assert!(pss_verification(Hash::Sha512, Salt::Len(64)).is_some());
+}
+
+/// Where a C_SignInit + C_Sign's time goes: parsing the key (aws-lc's
+/// RSA_check_key), aws-lc's first-use precomputation (Montgomery contexts,
+/// blinding) and the signature itself. Run:
+/// `cargo test --release --lib rsa::tests::sign_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement"]
+fn sign_cost() {
+    let (_, private) = openssl_key();
+    let none = MechParam::None;
+    let t = std::time::Instant::now();
+    for _ in 0..200 {
+        drop(keys::signing_key(&private).expect("parse"));
+    }
+    println!("parse: {:?}/key", t.elapsed() / 200);
+    let key = keys::signing_key(&private).expect("parse");
+    let d = lc_digest_of(Hash::Sha256, Hash::Sha256.digest(b"x").as_ref()).expect("d");
+    let mut sig = [0u8; 256];
+    let t = std::time::Instant::now();
+    for _ in 0..200 {
+        key.sign_digest(&lc::RSA_PKCS1_SHA256, &d, &mut sig)
+            .expect("sign");
+    }
+    println!("sign, parsed once: {:?}/sig", t.elapsed() / 200);
+    let t = std::time::Instant::now();
+    for _ in 0..200 {
+        sign(&SHA256_RSA_PKCS, &none, &private, &[b"x"]).expect("sign");
+    }
+    println!("start+sign: {:?}/sig", t.elapsed() / 200);
+}
