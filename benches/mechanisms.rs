@@ -3,7 +3,7 @@
 //! `cryptoki` crate, as a client calls it), beside the raw speed of the crate
 //! ProzHSM uses for that operation, called in-process with a prepared key.
 //!
-//! Run: `cargo build --release && cargo bench --bench mechanisms`
+//! Run: `cargo bench --bench mechanisms`
 //! (needs Debian's softhsm2; BENCH_SECS sets the time per measurement,
 //! default 0.5 s; the whole run takes about two minutes).
 //!
@@ -21,12 +21,12 @@
 //!   microseconds (the PKCS#11 layer, unsealing and parsing the key).
 
 use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::digest;
-use aws_lc_rs::encoding::AsBigEndian;
+use aws_lc_rs::encoding::{AsBigEndian, AsDer, Pkcs8V1Der};
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{self as lc_rand, SystemRandom};
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
@@ -281,12 +281,7 @@ struct Keys {
 
 impl Token {
     fn prozhsm(dir: &Path) -> Token {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let module = root.join("target/release/libprozhsm.so");
-        assert!(
-            module.exists(),
-            "build the module first: cargo build --release"
-        );
+        let module = module_path();
         let pz = dir.join("prozhsm");
         std::fs::create_dir_all(&pz).expect("dir");
         std::fs::write(
@@ -537,6 +532,19 @@ impl Token {
     }
 }
 
+/// The module cargo built with this bench: the newer of deps/libprozhsm.so
+/// (beside this binary) and target/release/libprozhsm.so.
+fn module_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("bench binary path");
+    let deps = exe.parent().expect("deps dir");
+    [deps.join("libprozhsm.so"), deps.join("../libprozhsm.so")]
+        .into_iter()
+        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+        .max()
+        .map(|(_, p)| p)
+        .expect("a built libprozhsm.so (cargo build --release)")
+}
+
 fn sign_mechanism<'a>(alg: Alg, msg: &'a [u8], digest: &'a [u8]) -> (Mechanism<'static>, &'a [u8]) {
     match alg {
         Alg::Ed25519 => (
@@ -763,7 +771,35 @@ impl Raw {
             .expect("der");
             k.sign_digest(&d).expect("sign");
         });
-        println!("raw, key rebuilt per call: Ed25519 from_seed + sign {ed:.0}/s; P-256 from_private_key_der + sign_digest {p:.0}/s");
+        let pkcs8 = AsDer::<Pkcs8V1Der>::as_der(&self.rsa).expect("PKCS#8");
+        let mut out = vec![0u8; self.rsa.public_modulus_len()];
+        let rng = SystemRandom::new();
+        let r = rate(budget, 1, || {
+            let k = RsaKeyPair::from_pkcs8(pkcs8.as_ref()).expect("pkcs8");
+            k.sign(&sig::RSA_PKCS1_SHA256, &rng, &msg, &mut out)
+                .expect("sign");
+        });
+        // What a token pays per 1 MiB it copies, or wipes as it must wipe
+        // plaintext it buffered (zeroize writes byte by byte).
+        let src = vec![1u8; MIB];
+        let copy = rate(budget, 3, || {
+            black_box(src.clone());
+        });
+        let wipe = rate(budget, 3, || {
+            let mut v = src.clone();
+            zeroize::Zeroize::zeroize(&mut v);
+            black_box(v);
+        });
+        println!(
+            "raw, per 1 MiB: a copy (alloc + memcpy) {:.0} us; a copy then zeroize {:.0} us",
+            1e6 / copy,
+            1e6 / wipe
+        );
+        println!(
+            "raw, key rebuilt per call: Ed25519 from_seed_unchecked + sign {ed:.0}/s; \
+             P-256 from_private_key_der + sign_digest {p:.0}/s; \
+             RSA-2048 from_pkcs8 + sign {r:.0}/s"
+        );
     }
 }
 

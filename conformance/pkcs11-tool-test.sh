@@ -14,7 +14,8 @@
 #
 # Usage: conformance/pkcs11-tool-test.sh [path/to/libprozhsm.so]
 here=$(cd "$(dirname "$0")" && pwd)
-MODULE=${1:-$here/../target/release/libprozhsm.so}
+# An absolute path: p11-kit (GnuTLS) and the engine refuse relative ones.
+MODULE=$(realpath "${1:-$here/../target/release/libprozhsm.so}")
 . "$here/lib.sh"
 new_token_dir
 new_softhsm_conf
