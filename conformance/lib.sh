@@ -85,6 +85,21 @@ has_mechanism() {
     done
 }
 
+# known_gap NAME REASON COMMAND...: a check ProzHSM is known to fail, with
+# the open work named in REASON. Printed as "gap", counted neither as passed
+# nor as failed; if it ever passes it counts as a failure, so the script is
+# updated and the gap cannot hide a regression of the fix.
+known_gap() {
+    local name=$1 reason=$2
+    shift 2
+    if "$@" >/dev/null 2>&1; then
+        FAILED=$((FAILED + 1))
+        echo "FAIL - $name: a known gap now passes; make it a check ($reason)"
+    else
+        echo "gap  - $name (known: $reason)"
+    fi
+}
+
 # skip NAME REASON: a check that cannot run against this module or with
 # these tools. Printed, and counted neither as passed nor as failed.
 skip() {
