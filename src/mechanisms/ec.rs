@@ -32,7 +32,7 @@ use zeroize::Zeroizing;
 
 use crate::backend::{MechParam, Template};
 use crate::error::{Result, Rv};
-use crate::mechanisms::digest::{Hash, Hasher};
+use crate::mechanisms::digest::{Hash, SignInput};
 use crate::mechanisms::{der, key_value, no_param, template_value};
 use crate::mechanisms::{KeyPairGen, Sign, SignOp, Verify, VerifyOp};
 use crate::object::policy::{self, Actor, KeyOrigin};
@@ -448,39 +448,11 @@ pub static ECDSA_SHA512: Ecdsa = Ecdsa {
 
 const EC_KEYS: &[CK_KEY_TYPE] = &[CKK_EC];
 
-/// The input of an ECDSA operation: the caller's digest, or a running hash.
-enum Input {
-    Digest(Option<Vec<u8>>),
-    Hashing(Hasher),
-}
-
-impl Input {
-    fn new(hash: Option<Hash>) -> Input {
-        match hash {
-            None => Input::Digest(None),
-            Some(h) => Input::Hashing(h.start()),
-        }
-    }
-
-    fn update(&mut self, data: &[u8]) -> Result<()> {
-        match self {
-            // Single-part: C_Sign feeds the digest once.
-            Input::Digest(d @ None) => {
-                *d = Some(data.to_vec());
-                Ok(())
-            }
-            Input::Digest(Some(_)) => Err(Rv::FUNCTION_NOT_SUPPORTED),
-            Input::Hashing(h) => {
-                h.update(data);
-                Ok(())
-            }
-        }
-    }
-
+impl SignInput {
     fn prehash(self, curve: &Curve) -> Result<[u8; 64]> {
         match self {
-            Input::Digest(d) => curve.prehash(d.as_deref().unwrap_or_default()),
-            Input::Hashing(h) => curve.prehash(h.finish().as_ref()),
+            SignInput::Given(d) => curve.prehash(d.as_deref().unwrap_or_default()),
+            SignInput::Hashing(h) => curve.prehash(h.finish().as_ref()),
         }
     }
 }
@@ -496,7 +468,7 @@ impl Sign for Ecdsa {
         Ok(Box::new(EcdsaSign {
             key: curve.signing_key(key)?,
             curve,
-            input: Input::new(self.hash),
+            input: SignInput::new(self.hash),
         }))
     }
 }
@@ -512,7 +484,7 @@ impl Verify for Ecdsa {
         Ok(Box::new(EcdsaVerify {
             key: curve.verifying_key(key)?,
             curve,
-            input: Input::new(self.hash),
+            input: SignInput::new(self.hash),
         }))
     }
 }
@@ -520,16 +492,12 @@ impl Verify for Ecdsa {
 struct EcdsaSign {
     key: SigningKey,
     curve: &'static Curve,
-    input: Input,
+    input: SignInput,
 }
 
 impl SignOp for EcdsaSign {
     fn signature_len(&self) -> usize {
         2 * self.curve.len
-    }
-
-    fn multipart(&self) -> bool {
-        matches!(self.input, Input::Hashing(_))
     }
 
     fn update(&mut self, data: &[u8]) -> Result<()> {
@@ -545,12 +513,12 @@ impl SignOp for EcdsaSign {
 struct EcdsaVerify {
     key: VerifyingKey,
     curve: &'static Curve,
-    input: Input,
+    input: SignInput,
 }
 
 impl VerifyOp for EcdsaVerify {
     fn multipart(&self) -> bool {
-        matches!(self.input, Input::Hashing(_))
+        self.input.multipart()
     }
 
     fn update(&mut self, data: &[u8]) -> Result<()> {

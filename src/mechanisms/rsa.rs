@@ -67,7 +67,7 @@ use cryptoki_sys::*;
 
 use crate::backend::{MechParam, Template};
 use crate::error::{Result, Rv};
-use crate::mechanisms::digest::{hash_of, Hash, Hasher};
+use crate::mechanisms::digest::{hash_of, Hash, SignInput};
 use crate::mechanisms::{der, no_param, template_value};
 use crate::mechanisms::{CipherOp, Decrypt, Encrypt, KeyPairGen, Sign, SignOp, Verify, VerifyOp};
 use crate::object::policy::{self, Actor, KeyOrigin};
@@ -181,7 +181,7 @@ impl Sign for RsaSig {
         Ok(Box::new(RsaSignOp {
             key: keys::signing_key(key)?,
             len,
-            input: Input::new(self.hash),
+            input: SignInput::new(self.hash),
             scheme,
         }))
     }
@@ -206,7 +206,7 @@ impl Verify for RsaSig {
         Ok(Box::new(RsaVerifyOp {
             n: public.n.to_vec(),
             e: public.e.to_vec(),
-            input: Input::new(self.hash),
+            input: SignInput::new(self.hash),
             scheme,
         }))
     }
@@ -315,39 +315,7 @@ impl KeyPairGen for RsaKeyPairGen {
 // ---------------------------------------------------------------------------
 // Signing and verification operations.
 
-/// The input of a signature: the caller's digest or DigestInfo (single-part),
-/// or a running hash.
-enum Input {
-    Whole(Option<Vec<u8>>),
-    Hashing(Hasher),
-}
-
-impl Input {
-    fn new(hash: Option<Hash>) -> Input {
-        match hash {
-            None => Input::Whole(None),
-            Some(h) => Input::Hashing(h.start()),
-        }
-    }
-
-    fn multipart(&self) -> bool {
-        matches!(self, Input::Hashing(_))
-    }
-
-    fn update(&mut self, data: &[u8]) -> Result<()> {
-        match self {
-            Input::Whole(d @ None) => {
-                *d = Some(data.to_vec());
-                Ok(())
-            }
-            Input::Whole(Some(_)) => Err(Rv::FUNCTION_NOT_SUPPORTED),
-            Input::Hashing(h) => {
-                h.update(data);
-                Ok(())
-            }
-        }
-    }
-
+impl SignInput {
     /// The digest (or DigestInfo) to sign, its length checked against the
     /// scheme and the modulus length `len`.
     ///
@@ -355,8 +323,8 @@ impl Input {
     /// CKR_DATA_LEN_RANGE.
     fn finish(self, scheme: Scheme, len: usize) -> Result<InputValue> {
         let value = match self {
-            Input::Hashing(h) => InputValue::Hash(h.finish()),
-            Input::Whole(d) => InputValue::Given(d.unwrap_or_default()),
+            SignInput::Hashing(h) => InputValue::Hash(h.finish()),
+            SignInput::Given(d) => InputValue::Given(d.unwrap_or_default()),
         };
         let n = value.as_ref().len();
         let ok = match scheme {
@@ -396,7 +364,7 @@ struct RsaSignOp {
     key: KeyPair,
     /// The modulus length: the signature's.
     len: usize,
-    input: Input,
+    input: SignInput,
     scheme: Scheme,
 }
 
@@ -429,7 +397,7 @@ impl SignOp for RsaSignOp {
 struct RsaVerifyOp {
     n: Vec<u8>,
     e: Vec<u8>,
-    input: Input,
+    input: SignInput,
     scheme: Scheme,
 }
 
