@@ -178,6 +178,47 @@ impl DigestOp for Running {
     }
 }
 
+/// The input of a signature or verification: the caller's digest (or
+/// DigestInfo), given once in a single-part call, or a running hash for the
+/// hash-and-sign mechanisms (multi-part). Shared by the EC and RSA families.
+pub enum SignInput {
+    Given(Option<Vec<u8>>),
+    Hashing(Hasher),
+}
+
+impl SignInput {
+    /// A running hash of `hash`, or (None) the caller's own digest.
+    pub fn new(hash: Option<Hash>) -> SignInput {
+        match hash {
+            None => SignInput::Given(None),
+            Some(h) => SignInput::Hashing(h.start()),
+        }
+    }
+
+    /// Whether C_SignUpdate / C_VerifyUpdate may feed it.
+    pub fn multipart(&self) -> bool {
+        matches!(self, SignInput::Hashing(_))
+    }
+
+    /// Feed data: the whole digest once, or a part to hash.
+    ///
+    /// # Errors
+    /// CKR_FUNCTION_NOT_SUPPORTED for a second part of a given digest.
+    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+        match self {
+            SignInput::Given(d @ None) => {
+                *d = Some(data.to_vec());
+                Ok(())
+            }
+            SignInput::Given(Some(_)) => Err(Rv::FUNCTION_NOT_SUPPORTED),
+            SignInput::Hashing(h) => {
+                h.update(data);
+                Ok(())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,46 +280,5 @@ mod tests {
             SHA1.start(&MechParam::Bytes(vec![1])),
             Err(Rv::MECHANISM_PARAM_INVALID)
         ));
-    }
-}
-
-/// The input of a signature or verification: the caller's digest (or
-/// DigestInfo), given once in a single-part call, or a running hash for the
-/// hash-and-sign mechanisms (multi-part). Shared by the EC and RSA families.
-pub enum SignInput {
-    Given(Option<Vec<u8>>),
-    Hashing(Hasher),
-}
-
-impl SignInput {
-    /// A running hash of `hash`, or (None) the caller's own digest.
-    pub fn new(hash: Option<Hash>) -> SignInput {
-        match hash {
-            None => SignInput::Given(None),
-            Some(h) => SignInput::Hashing(h.start()),
-        }
-    }
-
-    /// Whether C_SignUpdate / C_VerifyUpdate may feed it.
-    pub fn multipart(&self) -> bool {
-        matches!(self, SignInput::Hashing(_))
-    }
-
-    /// Feed data: the whole digest once, or a part to hash.
-    ///
-    /// # Errors
-    /// CKR_FUNCTION_NOT_SUPPORTED for a second part of a given digest.
-    pub fn update(&mut self, data: &[u8]) -> Result<()> {
-        match self {
-            SignInput::Given(d @ None) => {
-                *d = Some(data.to_vec());
-                Ok(())
-            }
-            SignInput::Given(Some(_)) => Err(Rv::FUNCTION_NOT_SUPPORTED),
-            SignInput::Hashing(h) => {
-                h.update(data);
-                Ok(())
-            }
-        }
     }
 }

@@ -500,6 +500,10 @@ impl SignOp for EcdsaSign {
         2 * self.curve.len
     }
 
+    fn multipart(&self) -> bool {
+        self.input.multipart()
+    }
+
     fn update(&mut self, data: &[u8]) -> Result<()> {
         self.input.update(data)
     }
