@@ -368,6 +368,31 @@ pub trait CipherOp: Send {
     }
 }
 
+/// The multi-part half of a [`CipherOp`] that is single-part only (RSA
+/// encryption and decryption, the spec's footnote 1): C_EncryptUpdate /
+/// C_DecryptUpdate and their Final answer CKR_FUNCTION_NOT_SUPPORTED. Use
+/// inside the `impl CipherOp`, beside `oneshot_len` and `oneshot`.
+macro_rules! single_part_cipher {
+    () => {
+        fn update_len(&self, _input_len: usize) -> usize {
+            0
+        }
+
+        fn update(&mut self, _input: &[u8], _out: &mut [u8]) -> $crate::error::Result<usize> {
+            Err($crate::error::Rv::FUNCTION_NOT_SUPPORTED)
+        }
+
+        fn final_len(&self) -> usize {
+            0
+        }
+
+        fn finish(self: Box<Self>, _out: &mut [u8]) -> $crate::error::Result<usize> {
+            Err($crate::error::Rv::FUNCTION_NOT_SUPPORTED)
+        }
+    };
+}
+pub(crate) use single_part_cipher;
+
 // ---------------------------------------------------------------------------
 // Helpers for the families.
 

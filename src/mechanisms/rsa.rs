@@ -69,7 +69,9 @@ use crate::backend::{MechParam, Template};
 use crate::error::{Result, Rv};
 use crate::mechanisms::digest::{hash_of, Hash, SignInput};
 use crate::mechanisms::{der, no_param, template_value};
-use crate::mechanisms::{CipherOp, Decrypt, Encrypt, KeyPairGen, Sign, SignOp, Verify, VerifyOp};
+use crate::mechanisms::{
+    single_part_cipher, CipherOp, Decrypt, Encrypt, KeyPairGen, Sign, SignOp, Verify, VerifyOp,
+};
 use crate::object::policy::{self, Actor, KeyOrigin};
 use crate::object::Attributes;
 use crate::secure::SecretBytes;
@@ -490,21 +492,7 @@ struct RsaEncryptOp {
 }
 
 impl CipherOp for RsaEncryptOp {
-    fn update_len(&self, _input_len: usize) -> usize {
-        0
-    }
-
-    fn update(&mut self, _input: &[u8], _out: &mut [u8]) -> Result<usize> {
-        Err(Rv::FUNCTION_NOT_SUPPORTED)
-    }
-
-    fn final_len(&self) -> usize {
-        0
-    }
-
-    fn finish(self: Box<Self>, _out: &mut [u8]) -> Result<usize> {
-        Err(Rv::FUNCTION_NOT_SUPPORTED)
-    }
+    single_part_cipher!();
 
     fn oneshot_len(&self, _input_len: usize) -> usize {
         self.len
@@ -535,21 +523,7 @@ struct RsaDecryptOp {
 }
 
 impl CipherOp for RsaDecryptOp {
-    fn update_len(&self, _input_len: usize) -> usize {
-        0
-    }
-
-    fn update(&mut self, _input: &[u8], _out: &mut [u8]) -> Result<usize> {
-        Err(Rv::FUNCTION_NOT_SUPPORTED)
-    }
-
-    fn final_len(&self) -> usize {
-        0
-    }
-
-    fn finish(self: Box<Self>, _out: &mut [u8]) -> Result<usize> {
-        Err(Rv::FUNCTION_NOT_SUPPORTED)
-    }
+    single_part_cipher!();
 
     fn oneshot_len(&self, _input_len: usize) -> usize {
         self.max_output
