@@ -7,13 +7,15 @@
 //! token, `object` (attribute policy), `mechanisms`, `store` (SQLite) and
 //! `secure` (secret memory, sealing, PIN keys).
 //!
-//! `unsafe` is denied here and allowed only in `abi`, `secure` and
-//! `backend::forward` (the loader of another PKCS#11 module), each block with
-//! a `// SAFETY:` line.
+//! `unsafe` is denied here and allowed only in `abi`, `secure`,
+//! `backend::forward` (the loader of another PKCS#11 module) and `awslc` (the
+//! C calls aws-lc-rs does not expose), each block with a `// SAFETY:` line.
 #![deny(unsafe_code)]
 
 #[allow(unsafe_code)]
 mod abi;
+#[allow(unsafe_code)]
+mod awslc;
 pub mod backend;
 pub mod config;
 pub mod core;

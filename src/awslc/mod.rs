@@ -1,0 +1,19 @@
+//! Doors into AWS-LC that aws-lc-rs's safe API does not open.
+//!
+//! aws-lc-rs serves most mechanisms; a few PKCS#11 operations need the C
+//! library underneath it (the same `aws-lc-sys` build, so one copy of
+//! AWS-LC is linked):
+//!
+//! - RSA: the raw private and public operations (CKM_RSA_X_509, PKCS#1 v1.5
+//!   signing of any DigestInfo, sign/verify-recover), keys under 2048 bits
+//!   for the legacy profile, PSS and OAEP with any hash pair, and keys built
+//!   from their components without re-validating them at every use.
+//!
+//! Each file wraps one family in types that own their C objects and free
+//! them on drop; nothing outside this module sees a raw pointer. `unsafe`
+//! is allowed here (as in `abi`, `secure` and `backend::forward`), each
+//! block with a `// SAFETY:` line.
+//!
+//! AWS-LC's `OPENSSL_free` zeroizes every allocation before releasing it,
+//! so key components copied into its big numbers are wiped when the owning
+//! object drops.
