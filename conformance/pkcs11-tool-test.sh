@@ -83,11 +83,10 @@ check "--test with login, EC and AES keys present" self_test --login --pin 1234
 if has_mechanism RSA-PKCS-KEY-PAIR-GEN; then
     check "an RSA-2048 key pair in the token" \
         tok --keypairgen --key-type rsa:2048 --id 03 --label rsa --usage-sign --usage-decrypt
-    # pkcs11-tool signs a SHA-1 DigestInfo with CKM_RSA_PKCS, which needs a
-    # raw RSA private operation that aws-lc-rs's safe API does not offer.
-    known_gap "--test with login, RSA key present" \
-        "CKM_RSA_PKCS signs only SHA-256/384/512 DigestInfos (issue #3)" \
-        self_test --login --pin 1234
+    # Signs with every RSA mechanism the token lists (CKM_RSA_PKCS over a
+    # SHA-1 DigestInfo, CKM_RSA_X_509, the SHA*_RSA_PKCS and PSS ones),
+    # verifies, and decrypts what OpenSSL encrypted.
+    check "--test with login, RSA key present" self_test --login --pin 1234
     check_if RSA-PKCS:decrypt -- "--test decrypted with RSA-PKCS" self_test_covers RSA-PKCS
     check_if RSA-PKCS-OAEP:decrypt -- "--test decrypted with RSA-PKCS-OAEP" self_test_covers RSA-PKCS-OAEP
 else

@@ -1,10 +1,13 @@
 //! RSA through the C ABI (PKCS#11 3.0 Current Mechanisms §2.1): the
-//! mechanism rows, key pair generation, PKCS#1 v1.5 and PSS signatures,
-//! OAEP and PKCS#1 v1.5 encryption, keys imported by their components, the
-//! RSA-1024 policy rule, and interoperability with the `openssl` command
-//! line (signatures verified there, ciphertexts made there decrypted here).
+//! mechanism rows, key pair generation, PKCS#1 v1.5, PSS and raw
+//! signatures, signatures with recovery, OAEP, PKCS#1 v1.5 and raw
+//! encryption, keys imported by their components, the RSA-1024 policy
+//! rule, and interoperability with the `openssl` command line (signatures
+//! verified there, ciphertexts made there decrypted here, and back).
 
 mod common;
+#[path = "common/raw.rs"]
+mod raw;
 
 #[path = "../src/mechanisms/rsa_vectors.rs"]
 #[allow(dead_code)]
@@ -20,6 +23,11 @@ use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource, Pkcs
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::Session;
+use cryptoki_sys::{
+    CKM_RSA_PKCS, CKM_RSA_X_509, CKM_SHA256_RSA_PKCS, CKR_KEY_FUNCTION_NOT_PERMITTED,
+    CKR_MECHANISM_INVALID, CKR_SIGNATURE_INVALID,
+};
+use raw::{Client, Mech};
 use vectors as v;
 
 fn hex(s: &str) -> Vec<u8> {
@@ -119,11 +127,13 @@ fn mechanism_rows_are_honest() {
     for m in [
         MechanismType::RSA_PKCS_KEY_PAIR_GEN,
         MechanismType::RSA_PKCS,
+        MechanismType::RSA_X_509,
         MechanismType::SHA1_RSA_PKCS,
         MechanismType::SHA256_RSA_PKCS,
         MechanismType::SHA384_RSA_PKCS,
         MechanismType::SHA512_RSA_PKCS,
         MechanismType::RSA_PKCS_PSS,
+        MechanismType::SHA1_RSA_PKCS_PSS,
         MechanismType::SHA256_RSA_PKCS_PSS,
         MechanismType::SHA384_RSA_PKCS_PSS,
         MechanismType::SHA512_RSA_PKCS_PSS,
@@ -137,28 +147,33 @@ fn mechanism_rows_are_honest() {
             "{m}"
         );
     }
-    for m in [MechanismType::RSA_X_509, MechanismType::SHA224_RSA_PKCS] {
-        assert!(!list.contains(&m), "{m} not listed");
-    }
     let pkcs = f
         .p11()
         .get_mechanism_info(slot, MechanismType::RSA_PKCS)
         .expect("info");
-    assert!(pkcs.sign() && pkcs.verify() && pkcs.encrypt());
-    assert!(
-        !pkcs.decrypt(),
-        "no PKCS#1 v1.5 decryption (padding oracle)"
-    );
+    assert!(pkcs.sign() && pkcs.verify() && pkcs.encrypt() && pkcs.decrypt());
+    assert!(pkcs.sign_recover() && pkcs.verify_recover());
+    assert!(pkcs.wrap() && pkcs.unwrap());
     let sha1 = f
         .p11()
         .get_mechanism_info(slot, MechanismType::SHA1_RSA_PKCS)
         .expect("info");
-    assert!(sha1.verify() && !sha1.sign());
+    assert!(sha1.verify() && sha1.sign() && !sha1.sign_recover());
     let oaep = f
         .p11()
         .get_mechanism_info(slot, MechanismType::RSA_PKCS_OAEP)
         .expect("info");
-    assert!(oaep.encrypt() && oaep.decrypt() && !oaep.sign());
+    assert!(oaep.encrypt() && oaep.decrypt() && oaep.wrap() && oaep.unwrap() && !oaep.sign());
+    // Under the relaxed profile the rows admit RSA-1024 (one fixture at a
+    // time: they share the process's environment).
+    drop(f);
+    let legacy = Fixture::with_config("[policy]\nallow_rsa_1024 = true");
+    let slot = legacy.init_token("rsa");
+    let info = legacy
+        .p11()
+        .get_mechanism_info(slot, MechanismType::RSA_PKCS)
+        .expect("info");
+    assert_eq!(info.min_key_size(), 1024);
 }
 
 #[test]
@@ -195,6 +210,8 @@ fn generate_sign_verify_encrypt_decrypt() {
 
     let data = b"the quick brown fox";
     let mechanisms = [
+        Mechanism::Sha1RsaPkcs,
+        Mechanism::Sha224RsaPkcs,
         Mechanism::Sha256RsaPkcs,
         Mechanism::Sha384RsaPkcs,
         Mechanism::Sha512RsaPkcs,
@@ -234,9 +251,15 @@ fn generate_sign_verify_encrypt_decrypt() {
         s.sign(&Mechanism::Sha256RsaPkcs, private, data)
             .expect("sign")
     );
+    // Any data up to k - 11 bytes, with and without recovery.
+    let sig = s
+        .sign(&Mechanism::RsaPkcs, private, b"not a DigestInfo")
+        .expect("sign raw data");
+    s.verify(&Mechanism::RsaPkcs, public, b"not a DigestInfo", &sig)
+        .expect("verify");
     assert_eq!(
-        code(s.sign(&Mechanism::RsaPkcs, private, b"not a DigestInfo")),
-        RvError::DataInvalid
+        code(s.sign(&Mechanism::RsaPkcs, private, &[1; 246])),
+        RvError::DataLenRange
     );
 
     // OAEP, with and without a label.
@@ -264,14 +287,87 @@ fn generate_sign_verify_encrypt_decrypt() {
             RvError::EncryptedDataInvalid
         );
     }
-    // PKCS#1 v1.5 encrypts, but the token does not decrypt it.
+    // PKCS#1 v1.5 round trips; a bad ciphertext decrypts to a synthetic
+    // message (implicit rejection), the same one every time.
     let ct = s
         .encrypt(&Mechanism::RsaPkcs, public, b"legacy")
         .expect("encrypt");
     assert_eq!(ct.len(), 256);
     assert_eq!(
-        code(s.decrypt_init(&Mechanism::RsaPkcs, private)),
-        RvError::MechanismInvalid
+        s.decrypt(&Mechanism::RsaPkcs, private, &ct)
+            .expect("decrypt"),
+        b"legacy"
+    );
+    let mut bad = ct.clone();
+    bad[100] ^= 1;
+    let first = s
+        .decrypt(&Mechanism::RsaPkcs, private, &bad)
+        .expect("no padding oracle: no error");
+    assert_ne!(first, b"legacy");
+    assert_eq!(
+        s.decrypt(&Mechanism::RsaPkcs, private, &bad)
+            .expect("again"),
+        first
+    );
+    // Raw RSA.
+    let ct = s
+        .encrypt(&Mechanism::RsaX509, public, b"raw")
+        .expect("encrypt raw");
+    let plain = s.decrypt(&Mechanism::RsaX509, private, &ct).expect("raw");
+    assert_eq!(plain.len(), 256);
+    assert_eq!(&plain[253..], b"raw");
+    assert!(plain[..253].iter().all(|b| *b == 0));
+}
+
+/// C_SignRecover / C_VerifyRecover (PKCS#11 3.0 §5.13, §5.14) with
+/// CKM_RSA_PKCS and CKM_RSA_X_509, through the raw C functions (the
+/// `cryptoki` crate has no wrapper for them).
+#[test]
+fn sign_and_verify_recover() {
+    let f = Fixture::new();
+    let slot = f.init_token("rsa");
+    let s = f.user_session(slot);
+    let (public, private) = generate(&s, 2048).expect("generate");
+    let c = Client::of(&s);
+    let (public_h, private_h) = (public.handle(), private.handle());
+    for kind in [CKM_RSA_PKCS, CKM_RSA_X_509] {
+        let data = b"recover me".to_vec();
+        c.recover_init(true, Mech::none(kind), private_h)
+            .expect("sign recover init");
+        let sig = c.recover(true, &data).expect("sign recover");
+        assert_eq!(sig.len(), 256);
+        c.recover_init(false, Mech::none(kind), public_h)
+            .expect("verify recover init");
+        let back = c.recover(false, &sig).expect("verify recover");
+        if kind == CKM_RSA_PKCS {
+            assert_eq!(back, data);
+            // The signature is an ordinary CKM_RSA_PKCS one.
+            s.verify(&Mechanism::RsaPkcs, public, &data, &sig)
+                .expect("verifies");
+        } else {
+            assert_eq!(&back[256 - data.len()..], &data[..]);
+        }
+        let mut bad = sig.clone();
+        bad[9] ^= 1;
+        c.recover_init(false, Mech::none(kind), public_h)
+            .expect("verify recover init");
+        let wrong = c.recover(false, &bad);
+        if kind == CKM_RSA_PKCS {
+            assert_eq!(wrong.err(), Some(CKR_SIGNATURE_INVALID));
+        } else {
+            assert_ne!(wrong.expect("raw RSA opens anything"), back);
+        }
+    }
+    // A mechanism without recovery, and a key without CKA_SIGN_RECOVER.
+    assert_eq!(
+        c.recover_init(true, Mech::none(CKM_SHA256_RSA_PKCS), private_h),
+        Err(CKR_MECHANISM_INVALID)
+    );
+    s.update_attributes(private, &[Attribute::SignRecover(false)])
+        .expect("switch off");
+    assert_eq!(
+        c.recover_init(true, Mech::none(CKM_RSA_PKCS), private_h),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
     );
 }
 
@@ -286,30 +382,27 @@ fn parameters_and_key_checks_at_init() {
         code(s.sign_init(&Mechanism::Sha256RsaPkcsPss(mismatched), private)),
         RvError::MechanismParamInvalid
     );
-    let mgf = pss(MechanismType::SHA256, PkcsMgfType::MGF1_SHA1, 32);
+    let salt = pss(MechanismType::SHA256, PkcsMgfType::MGF1_SHA1, 223);
     assert_eq!(
-        code(s.verify_init(&Mechanism::RsaPkcsPss(mgf), public)),
+        code(s.verify_init(&Mechanism::RsaPkcsPss(salt), public)),
         RvError::MechanismParamInvalid
     );
-    let oaep224 = PkcsOaepParams::new(
-        MechanismType::SHA224,
-        PkcsMgfType::MGF1_SHA224,
+    let oaep_bad = PkcsOaepParams::new(
+        // Not a hash at all.
+        MechanismType::AES_ECB,
+        PkcsMgfType::MGF1_SHA1,
         PkcsOaepSource::empty(),
     );
     assert_eq!(
-        code(s.encrypt_init(&Mechanism::RsaPkcsOaep(oaep224), public)),
+        code(s.encrypt_init(&Mechanism::RsaPkcsOaep(oaep_bad), public)),
         RvError::MechanismParamInvalid
-    );
-    assert_eq!(
-        code(s.sign_init(&Mechanism::Sha1RsaPkcs, private)),
-        RvError::MechanismInvalid
     );
     // A public key cannot sign.
     assert_eq!(
         code(s.sign_init(&Mechanism::Sha256RsaPkcs, public)),
         RvError::KeyTypeInconsistent
     );
-    // A private key without the CRT components imports, and cannot sign.
+    // A private key without the CRT components imports and signs.
     let bare = s
         .create_object(&[
             Attribute::Class(ObjectClass::PRIVATE_KEY),
@@ -321,8 +414,9 @@ fn parameters_and_key_checks_at_init() {
         ])
         .expect("import n, e, d");
     assert_eq!(
-        code(s.sign_init(&Mechanism::Sha256RsaPkcs, bare)),
-        RvError::KeyTypeInconsistent
+        s.sign(&Mechanism::Sha256RsaPkcs, bare, b"abc")
+            .expect("sign with n, e, d"),
+        hex(v::SIG_PKCS1_SHA256)
     );
     // A public exponent of 3 is refused at use.
     let tiny = s
@@ -338,7 +432,7 @@ fn parameters_and_key_checks_at_init() {
         code(s.encrypt_init(&Mechanism::RsaPkcs, tiny)),
         RvError::PublicKeyInvalid
     );
-    // Generation: sizes aws-lc-rs makes, exponent 65537 only.
+    // Generation: multiples of 128 bits, exponents from 65537 up.
     assert_eq!(code(generate(&s, 2000)), RvError::KeySizeRange);
     let e3 = [
         Attribute::ModulusBits(2048.into()),
@@ -427,8 +521,22 @@ fn rsa_1024_verifies_when_the_policy_allows_it() {
         &hex(v::SIG_1024_PKCS1_SHA256),
     )
     .expect("legacy signature verifies");
-    // aws-lc-rs has no private operation (nor generation) below 2048 bits.
-    assert_eq!(code(generate(&s, 1024)), RvError::KeySizeRange);
+    // pkcs11-tool's `--keypairgen --key-type rsa:1024`, and what it does.
+    let (public, private) = generate(&s, 1024).expect("generate RSA-1024");
+    let sig = s
+        .sign(&Mechanism::Sha256RsaPkcs, private, b"x")
+        .expect("sign");
+    assert_eq!(sig.len(), 128);
+    s.verify(&Mechanism::Sha256RsaPkcs, public, b"x", &sig)
+        .expect("verify");
+    let ct = s
+        .encrypt(&Mechanism::RsaPkcs, public, b"x")
+        .expect("encrypt");
+    assert_eq!(
+        s.decrypt(&Mechanism::RsaPkcs, private, &ct)
+            .expect("decrypt"),
+        b"x"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -611,6 +719,26 @@ fn openssl_verifies_our_signatures_and_we_decrypt_its_ciphertexts() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.stdout, b"for openssl");
+
+    // And the other way: OpenSSL encrypts with PKCS#1 v1.5, we decrypt.
+    let out = openssl(
+        dir,
+        &[
+            "pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey", "pub.der", "-in", "pt",
+            "-out", "ct2",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ct = std::fs::read(dir.join("ct2")).expect("read ct");
+    assert_eq!(
+        s.decrypt(&Mechanism::RsaPkcs, private, &ct)
+            .expect("decrypt"),
+        b"from openssl"
+    );
 }
 
 /// Sign throughput through the C ABI, RSA-2048 (PKCS#1 v1.5 and PSS over

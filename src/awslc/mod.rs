@@ -17,3 +17,5 @@
 //! AWS-LC's `OPENSSL_free` zeroizes every allocation before releasing it,
 //! so key components copied into its big numbers are wiped when the owning
 //! object drops.
+
+pub(crate) mod rsa;

@@ -78,6 +78,9 @@ pub struct Ops {
     pub digest: Option<&'static dyn Digest>,
     pub sign: Option<&'static dyn Sign>,
     pub verify: Option<&'static dyn Verify>,
+    /// C_SignRecover: the data is carried in the signature.
+    pub sign_recover: Option<&'static dyn Sign>,
+    pub verify_recover: Option<&'static dyn VerifyRecover>,
     pub encrypt: Option<&'static dyn Encrypt>,
     pub decrypt: Option<&'static dyn Decrypt>,
     pub key_gen: Option<&'static dyn KeyGen>,
@@ -93,6 +96,8 @@ impl Ops {
         digest: None,
         sign: None,
         verify: None,
+        sign_recover: None,
+        verify_recover: None,
         encrypt: None,
         decrypt: None,
         key_gen: None,
@@ -153,6 +158,20 @@ pub trait Verify: Sync {
     /// # Errors
     /// As [`Sign::start`], and CKR_PUBLIC_KEY_INVALID.
     fn start(&self, param: &MechParam, key: &Attributes) -> Result<Box<dyn VerifyOp>>;
+}
+
+/// C_VerifyRecoverInit: signatures that carry their data (PKCS#11 3.0
+/// §5.14.9; RSA PKCS#1 v1.5 and raw RSA).
+pub trait VerifyRecover: Sync {
+    /// The key types this mechanism verifies with.
+    fn key_types(&self) -> &'static [CK_KEY_TYPE];
+
+    /// A new recovery with `key` (a public key whose CKA_VERIFY_RECOVER was
+    /// checked).
+    ///
+    /// # Errors
+    /// As [`Verify::start`].
+    fn start(&self, param: &MechParam, key: &Attributes) -> Result<Box<dyn RecoverOp>>;
 }
 
 /// C_EncryptInit.
@@ -328,6 +347,19 @@ pub trait VerifyOp: Send {
     fn finish(self: Box<Self>, signature: &[u8]) -> Result<()>;
 }
 
+/// An active C_VerifyRecover (single-part).
+pub trait RecoverOp: Send {
+    /// An upper bound of the recovered data's length.
+    fn output_len(&self) -> usize;
+
+    /// Check `signature` and write the data it carries into `out` (at
+    /// least [`RecoverOp::output_len`] bytes); returns its length.
+    ///
+    /// # Errors
+    /// CKR_SIGNATURE_INVALID, CKR_SIGNATURE_LEN_RANGE.
+    fn recover(self: Box<Self>, signature: &[u8], out: &mut [u8]) -> Result<usize>;
+}
+
 /// An active encryption or decryption. Output lengths are upper bounds,
 /// known before any input is consumed, so the two-call convention can keep
 /// the operation untouched on a length query.
@@ -490,6 +522,16 @@ impl KeyPolicy {
             rsa_1024: config.allows(Rule::Rsa1024),
         }
     }
+}
+
+/// A row's CK_MECHANISM_INFO under the configured policy: the RSA rows'
+/// ulMinKeySize is 1024 bits where `allow_rsa_1024` admits such keys.
+pub fn info_under(entry: &MechanismEntry, policy: KeyPolicy) -> CK_MECHANISM_INFO {
+    let mut info = entry.info;
+    if policy.rsa_1024 && entry.name.contains("_RSA") {
+        info.ulMinKeySize = info.ulMinKeySize.min(rsa::LEGACY_MIN_KEY_BITS);
+    }
+    info
 }
 
 /// Whether the policy lets `key` be used at all: checked at every C_*Init

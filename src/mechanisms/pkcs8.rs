@@ -211,7 +211,8 @@ mod tests {
     fn rsa_round_trips() {
         let mut public = Attributes::new();
         let mut private = Attributes::new();
-        rsa::keys::generate_into(2048, &mut public, &mut private).expect("generates");
+        rsa::keys::generate_into(2048, &rsa::keys::F4, 2048, &mut public, &mut private)
+            .expect("generates");
         private.set_ulong(CKA_CLASS, CKO_PRIVATE_KEY);
         private.set_ulong(CKA_KEY_TYPE, CKK_RSA);
         let der = encode(&private).expect("encodes");

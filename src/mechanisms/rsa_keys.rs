@@ -1,57 +1,51 @@
 //! RSA keys (PKCS#11 3.0 Current Mechanisms §2.1.2–2.1.4): the attributes of
-//! a key object turned into aws-lc-rs keys, key pair generation, and which
-//! keys are accepted at all.
+//! a key object turned into AWS-LC keys ([`RsaKey`]), key pair generation,
+//! and which keys are accepted at all.
 //!
 //! - Components are big-endian unsigned integers. CKA_MODULUS and
 //!   CKA_PUBLIC_EXPONENT are stored plain; CKA_PRIVATE_EXPONENT, CKA_PRIME_1/2,
 //!   CKA_EXPONENT_1/2 and CKA_COEFFICIENT sealed. Leading zero bytes in an
 //!   imported value are accepted; generated values have none.
-//! - A private key is parsed from the PKCS#1 RSAPrivateKey (RFC 8017 A.1.2)
-//!   inside a PKCS#8 PrivateKeyInfo, assembled here with [`der`] in a
-//!   zeroizing buffer; aws-lc checks it (RSA_check_key: n = pq, the CRT
-//!   values agree with d) before any use, so a corrupt import cannot give
-//!   faulty signatures that leak the primes.
+//! - A private key is built from its components for each operation, without
+//!   AWS-LC's RSA_check_key (which costs more than the signature): the
+//!   components are checked once when they enter the token
+//!   ([`check_key`], for C_CreateObject and C_UnwrapKey), and AWS-LC
+//!   verifies each CRT result with e before releasing it, so a corrupt key
+//!   gives an error, never a faulty signature that leaks the primes.
 //! - Private keys without the CRT components (n, e, d only — legal in
-//!   PKCS#11) are refused at C_*Init with CKR_KEY_TYPE_INCONSISTENT:
-//!   aws-lc-rs takes two-prime CRT keys only, and recovering p and q from
-//!   (n, e, d) would need big-number code of our own on secret values. They
-//!   import and read back; they cannot sign or decrypt.
-//! - Sizes: aws-lc-rs signs, decrypts and encrypts with 2048–8192-bit keys
-//!   only, and generates 2048, 3072, 4096 and 8192 bits. 1024-bit keys
-//!   (allowed by the `allow_rsa_1024` rule, [`crate::config::Rule::Rsa1024`])
-//!   can therefore only verify PKCS#1 v1.5 signatures; anything below 1024
-//!   or above 8192 bits is CKR_KEY_SIZE_RANGE everywhere.
+//!   PKCS#11) work too, at a quarter of the speed; a key with only some of
+//!   them is CKR_KEY_TYPE_INCONSISTENT at C_*Init. Wrapping one (PKCS#8
+//!   needs every component) is CKR_KEY_NOT_WRAPPABLE.
+//! - Sizes: 2048 to 8192 bits; 1024 to 2047 where the `allow_rsa_1024` rule
+//!   ([`crate::config::Rule::Rsa1024`]) allows them, for every operation
+//!   including generation. Generation makes sizes that are a multiple of
+//!   128 bits (AWS-LC's granularity; another size is CKR_KEY_SIZE_RANGE
+//!   rather than a key of a size nobody asked for).
 //! - Public exponents: odd, at least 65537 (FIPS 186-5, SP 800-56B: tiny
 //!   exponents are refused, issue 3's hardening) and below 2^33 (the bound
-//!   aws-lc enforces). A key with another exponent imports (C_CreateObject
+//!   AWS-LC enforces). A key with another exponent imports (C_CreateObject
 //!   stores what it is given) and is refused at C_*Init with
-//!   CKR_PUBLIC_KEY_INVALID, the private half included. Generation makes
-//!   e = 65537 only — aws-lc-rs takes no other — so a template asking for
-//!   another exponent is CKR_ATTRIBUTE_VALUE_INVALID rather than silently
-//!   overridden.
+//!   CKR_PUBLIC_KEY_INVALID, the private half included. Generation honours
+//!   CKA_PUBLIC_EXPONENT within those bounds (CKR_ATTRIBUTE_VALUE_INVALID
+//!   outside them) and makes 65537 when the template is silent.
 //! - Size and exponent are checked at every C_*Init against the configured
-//!   policy ([`key_permitted`], through `mechanisms::key_permitted`), and
-//!   again by each mechanism against aws-lc-rs's own bounds.
+//!   policy ([`key_permitted`], through `mechanisms::key_permitted`).
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::{KeyPair, KeySize, PrivateDecryptingKey, PublicEncryptingKey};
-use aws_lc_rs::signature::{ParsedPublicKey, RsaParameters, RsaPublicKeyComponents};
 use cryptoki_sys::*;
 use zeroize::Zeroizing;
 
+use crate::awslc::rsa::{PrivateComponents, RsaKey};
 use crate::error::{Result, Rv};
 use crate::mechanisms::{der, key_value, KeyPolicy};
 use crate::object::Attributes;
 use crate::secure::SecretBytes;
 
-/// The smallest modulus aws-lc-rs does private operations with.
+/// The smallest modulus of the default policy.
 pub const MIN_BITS: usize = 2048;
-/// The largest modulus aws-lc-rs accepts.
+/// The largest modulus this token uses.
 pub const MAX_BITS: usize = 8192;
-/// The smallest modulus the `allow_rsa_1024` rule admits (verification).
+/// The smallest modulus the `allow_rsa_1024` rule admits.
 pub const LEGACY_MIN_BITS: usize = 1024;
-/// The sizes C_GenerateKeyPair makes.
-pub const GENERATED_BITS: [usize; 4] = [2048, 3072, 4096, 8192];
 /// The public exponent generated keys get: 65537.
 pub const F4: [u8; 3] = [0x01, 0x00, 0x01];
 
@@ -132,34 +126,12 @@ impl<'a> PublicParts<'a> {
         Ok(())
     }
 
-    /// An aws-lc-rs public key for verifying with `params`.
+    /// The public key as an AWS-LC key.
     ///
     /// # Errors
     /// CKR_PUBLIC_KEY_INVALID.
-    pub fn verifying_key(&self, params: &'static RsaParameters) -> Result<ParsedPublicKey> {
-        self.components()
-            .to_parsed_public_key(params)
-            .map_err(|_| Rv::PUBLIC_KEY_INVALID)
-    }
-
-    /// An aws-lc-rs public key for encrypting.
-    ///
-    /// # Errors
-    /// CKR_KEY_SIZE_RANGE below 2048 bits; CKR_PUBLIC_KEY_INVALID.
-    pub fn encrypting_key(&self) -> Result<PublicEncryptingKey> {
-        if self.bits() < MIN_BITS {
-            return Err(Rv::KEY_SIZE_RANGE);
-        }
-        self.components()
-            .try_into()
-            .map_err(|_| Rv::PUBLIC_KEY_INVALID)
-    }
-
-    fn components(&self) -> RsaPublicKeyComponents<&'a [u8]> {
-        RsaPublicKeyComponents {
-            n: self.n,
-            e: self.e,
-        }
+    pub(crate) fn key(&self) -> Result<RsaKey> {
+        RsaKey::public(self.n, self.e)
     }
 }
 
@@ -189,12 +161,11 @@ pub fn key_permitted(key: &Attributes, policy: KeyPolicy) -> Result<()> {
     PublicParts::of(key)?.check(min)
 }
 
-/// The import check (`mechanisms::check_key`, for C_CreateObject): the
-/// public parts as every mechanism takes them, and a private key that has
-/// all its CRT components parsed by aws-lc (which checks their
-/// consistency). Keys of 1024 to 2047 bits pass (the policy decides at
-/// use), as do private keys without the CRT components (they import and
-/// read back; C_*Init refuses them).
+/// The import check (`mechanisms::check_key`, for C_CreateObject and
+/// C_UnwrapKey): the public parts as every mechanism takes them, and for a
+/// private key with its private exponent, AWS-LC's RSA_check_key (n = pq,
+/// the CRT values and d agree with e). Keys of 1024 to 2047 bits pass (the
+/// policy decides at use).
 ///
 /// # Errors
 /// CKR_KEY_SIZE_RANGE, CKR_PUBLIC_KEY_INVALID (as [`PublicParts::check`]);
@@ -202,11 +173,18 @@ pub fn key_permitted(key: &Attributes, policy: KeyPolicy) -> Result<()> {
 pub fn check_key(key: &Attributes) -> Result<()> {
     let public = PublicParts::of(key)?;
     public.check(LEGACY_MIN_BITS)?;
-    let complete = PRIVATE_PARTS.iter().all(|kind| key.has(*kind));
-    if key.class() == CKO_PRIVATE_KEY && complete && public.bits() >= MIN_BITS {
-        signing_key(key).map_err(|_| Rv::ATTRIBUTE_VALUE_INVALID)?;
+    if key.class() != CKO_PRIVATE_KEY || !key.has(CKA_PRIVATE_EXPONENT) {
+        return Ok(());
     }
-    Ok(())
+    match PrivateParts::of(key) {
+        // Only some CRT components: imports (and reads back), refused at use.
+        Err(Rv::KEY_TYPE_INCONSISTENT) => Ok(()),
+        Err(other) => Err(other),
+        Ok(parts) => match parts.key() {
+            Ok(k) if k.is_consistent() => Ok(()),
+            _ => Err(Rv::ATTRIBUTE_VALUE_INVALID),
+        },
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -215,50 +193,79 @@ pub fn check_key(key: &Attributes) -> Result<()> {
 /// The private components of a key object, unsealed for one C_*Init.
 struct PrivateParts<'a> {
     public: PublicParts<'a>,
-    /// d, p, q, dP, dQ, qInv; wiped on drop.
-    secrets: [SecretBytes; 6],
+    /// d; wiped on drop.
+    d: SecretBytes,
+    /// p, q, dP, dQ, qInv, when the key has them; wiped on drop.
+    crt: Option<[SecretBytes; 5]>,
 }
 
 impl<'a> PrivateParts<'a> {
     /// # Errors
-    /// CKR_KEY_SIZE_RANGE below 2048 bits (aws-lc-rs has no private
-    /// operation there); CKR_KEY_TYPE_INCONSISTENT without the CRT
+    /// CKR_KEY_TYPE_INCONSISTENT without d, or with only some of the CRT
     /// components.
     fn of(key: &'a Attributes) -> Result<PrivateParts<'a>> {
         let public = PublicParts::of(key)?;
-        if public.bits() < MIN_BITS {
-            return Err(Rv::KEY_SIZE_RANGE);
-        }
-        if PRIVATE_PARTS.iter().any(|kind| !key.has(*kind)) {
+        let [d, crt @ ..] = PRIVATE_PARTS;
+        if !key.has(d) {
             return Err(Rv::KEY_TYPE_INCONSISTENT);
         }
-        let [d, p, q, dp, dq, qinv] = PRIVATE_PARTS;
+        let present = crt.iter().filter(|kind| key.has(**kind)).count();
+        let crt = match present {
+            0 => None,
+            5 => {
+                let [p, q, dp, dq, qinv] = crt;
+                Some([
+                    key_value(key, p)?,
+                    key_value(key, q)?,
+                    key_value(key, dp)?,
+                    key_value(key, dq)?,
+                    key_value(key, qinv)?,
+                ])
+            }
+            _ => return Err(Rv::KEY_TYPE_INCONSISTENT),
+        };
         Ok(PrivateParts {
             public,
-            secrets: [
-                key_value(key, d)?,
-                key_value(key, p)?,
-                key_value(key, q)?,
-                key_value(key, dp)?,
-                key_value(key, dq)?,
-                key_value(key, qinv)?,
-            ],
+            d: key_value(key, d)?,
+            crt,
         })
+    }
+
+    /// The key as an AWS-LC key (not re-validated; see the module doc).
+    fn key(&self) -> Result<RsaKey> {
+        let crt = self.crt.as_ref().map(|[p, q, dp, dq, qinv]| {
+            [
+                p.as_slice(),
+                q.as_slice(),
+                dp.as_slice(),
+                dq.as_slice(),
+                qinv.as_slice(),
+            ]
+        });
+        let components = PrivateComponents {
+            d: self.d.as_slice(),
+            crt,
+        };
+        RsaKey::private(self.public.n, self.public.e, &components)
     }
 
     /// The key as PKCS#8 PrivateKeyInfo (RFC 5208) around a PKCS#1
     /// RSAPrivateKey, in a buffer reserved at its exact length (so it never
     /// reallocates) and wiped on drop.
-    fn pkcs8(&self) -> Zeroizing<Vec<u8>> {
+    ///
+    /// # Errors
+    /// CKR_KEY_NOT_WRAPPABLE for a key without its CRT components.
+    fn pkcs8(&self) -> Result<Zeroizing<Vec<u8>>> {
+        let [p, q, dp, dq, qinv] = self.crt.as_ref().ok_or(Rv::KEY_NOT_WRAPPABLE)?;
         let ints: [&[u8]; 8] = [
             self.public.n,
             self.public.e,
-            self.secrets[0].as_slice(),
-            self.secrets[1].as_slice(),
-            self.secrets[2].as_slice(),
-            self.secrets[3].as_slice(),
-            self.secrets[4].as_slice(),
-            self.secrets[5].as_slice(),
+            self.d.as_slice(),
+            p.as_slice(),
+            q.as_slice(),
+            dp.as_slice(),
+            dq.as_slice(),
+            qinv.as_slice(),
         ];
         // RSAPrivateKey ::= SEQUENCE { version 0, n, e, d, p, q, dP, dQ, qInv }
         let rsa_body = 3 + ints.iter().map(|v| der::uint_len(v)).sum::<usize>();
@@ -280,36 +287,26 @@ impl<'a> PrivateParts<'a> {
             der::uint_into(&mut out, v);
         }
         debug_assert_eq!(out.len(), out.capacity());
-        out
+        Ok(out)
     }
 }
 
-/// A private key object as an aws-lc-rs signing key. aws-lc keeps the
-/// components in BIGNUMs it cleanses when the key drops.
+/// A private key object as an AWS-LC key, for one operation. AWS-LC keeps
+/// the components in BIGNUMs it wipes when the key drops.
 ///
 /// # Errors
-/// As `PrivateParts::of`; CKR_KEY_TYPE_INCONSISTENT when aws-lc rejects
-/// the components (inconsistent, or an exponent it does not take).
-pub fn signing_key(key: &Attributes) -> Result<KeyPair> {
-    let parts = PrivateParts::of(key)?;
-    KeyPair::from_pkcs8(&parts.pkcs8()).map_err(|e| rejected(&e))
-}
-
-/// A private key object as an aws-lc-rs decryption key.
-///
-/// # Errors
-/// As [`signing_key`].
-pub fn decrypting_key(key: &Attributes) -> Result<PrivateDecryptingKey> {
-    let parts = PrivateParts::of(key)?;
-    PrivateDecryptingKey::from_pkcs8(&parts.pkcs8()).map_err(|e| rejected(&e))
+/// As `PrivateParts::of`; CKR_KEY_TYPE_INCONSISTENT when AWS-LC refuses
+/// the components.
+pub(crate) fn private_key(key: &Attributes) -> Result<RsaKey> {
+    PrivateParts::of(key)?.key()
 }
 
 /// A private key object as PKCS#8 PrivateKeyInfo, for C_WrapKey.
 ///
 /// # Errors
-/// As `PrivateParts::of`.
+/// As `PrivateParts::of`; CKR_KEY_NOT_WRAPPABLE without the CRT values.
 pub fn private_key_info(key: &Attributes) -> Result<Zeroizing<Vec<u8>>> {
-    Ok(PrivateParts::of(key)?.pkcs8())
+    PrivateParts::of(key)?.pkcs8()
 }
 
 /// The attributes of the private key in a PrivateKeyInfo, for
@@ -335,39 +332,38 @@ pub fn from_private_key_info(pkcs8: &[u8]) -> Result<[(CK_ATTRIBUTE_TYPE, &[u8])
     ])
 }
 
-fn rejected(e: &aws_lc_rs::error::KeyRejected) -> Rv {
-    log::debug!("RSA private key rejected by aws-lc: {e}");
-    Rv::KEY_TYPE_INCONSISTENT
-}
-
 // ---------------------------------------------------------------------------
 // Generation.
 
 /// A generated key pair's attributes: CKA_MODULUS and CKA_PUBLIC_EXPONENT
 /// for both keys, the private components (sealed) for the private key.
+/// `bits` must lie between `min_bits` and [`MAX_BITS`] and be a multiple
+/// of 128; `e` (without leading zeros) must pass [`exponent_ok`].
 ///
 /// # Errors
-/// CKR_KEY_SIZE_RANGE for a size aws-lc-rs does not generate;
+/// CKR_KEY_SIZE_RANGE; CKR_ATTRIBUTE_VALUE_INVALID (the exponent);
 /// CKR_FUNCTION_FAILED when the backend fails.
-pub fn generate_into(bits: usize, public: &mut Attributes, private: &mut Attributes) -> Result<()> {
-    let size = match bits {
-        2048 => KeySize::Rsa2048,
-        3072 => KeySize::Rsa3072,
-        4096 => KeySize::Rsa4096,
-        8192 => KeySize::Rsa8192,
-        _ => return Err(Rv::KEY_SIZE_RANGE),
-    };
-    let pair = KeyPair::generate(size).map_err(|_| Rv::FUNCTION_FAILED)?;
-    // The PKCS#8 form is aws-lc-rs's only export of the private
-    // components; its buffer is zeroized on drop.
-    let pkcs8 = pair.as_der().map_err(|_| Rv::FUNCTION_FAILED)?;
-    let [n, e, rest @ ..] = pkcs8_components(pkcs8.as_ref())?;
-    public.set_bytes(CKA_MODULUS, n);
-    public.set_bytes(CKA_PUBLIC_EXPONENT, e);
-    private.set_bytes(CKA_MODULUS, n);
-    private.set_bytes(CKA_PUBLIC_EXPONENT, e);
-    for (kind, value) in PRIVATE_PARTS.iter().zip(rest) {
-        private.set_secret(*kind, value);
+pub fn generate_into(
+    bits: usize,
+    e: &[u8],
+    min_bits: usize,
+    public: &mut Attributes,
+    private: &mut Attributes,
+) -> Result<()> {
+    if !(min_bits..=MAX_BITS).contains(&bits) || bits % 128 != 0 {
+        return Err(Rv::KEY_SIZE_RANGE);
+    }
+    if !exponent_ok(e) {
+        return Err(Rv::ATTRIBUTE_VALUE_INVALID);
+    }
+    let pair = RsaKey::generate(bits, e)?;
+    let [n, e, rest @ ..] = pair.components()?;
+    for attrs in [&mut *public, &mut *private] {
+        attrs.set_bytes(CKA_MODULUS, n.as_slice());
+        attrs.set_bytes(CKA_PUBLIC_EXPONENT, e.as_slice());
+    }
+    for (kind, value) in PRIVATE_PARTS.iter().zip(&rest) {
+        private.set_secret(*kind, value.as_slice());
     }
     Ok(())
 }
@@ -408,15 +404,17 @@ mod tests {
     fn pkcs8_round_trip() {
         let mut public = Attributes::new();
         let mut private = Attributes::new();
-        generate_into(2048, &mut public, &mut private).expect("generates");
+        generate_into(2048, &F4, MIN_BITS, &mut public, &mut private).expect("generates");
         let parts = PrivateParts::of(&private).expect("parts");
-        let der = parts.pkcs8();
+        let der = parts.pkcs8().expect("encodes");
         assert_eq!(der.len(), der.capacity());
         let back = pkcs8_components(&der).expect("reads back");
         assert_eq!(back[0], public.bytes(CKA_MODULUS).expect("n"));
         assert_eq!(back[1], &F4[..]);
-        for (i, secret) in parts.secrets.iter().enumerate() {
-            assert_eq!(back[i + 2], der::strip_zeros(secret.as_slice()));
+        assert_eq!(back[2], der::strip_zeros(parts.d.as_slice()));
+        let crt = parts.crt.as_ref().expect("generated keys have CRT values");
+        for (i, secret) in crt.iter().enumerate() {
+            assert_eq!(back[i + 3], der::strip_zeros(secret.as_slice()));
         }
         assert!(pkcs8_components(&der[..der.len() - 1]).is_err());
     }

@@ -1,126 +1,88 @@
-//! The signature schemes of [`super`] and their aws-lc-rs encodings: which
-//! hash, padding and PSS salt a mechanism and its parameter select, the
-//! DigestInfo prefixes CKM_RSA_PKCS recognizes, and the static encoding
-//! tables aws-lc-rs's `&'static` API needs.
+//! The signature schemes of [`super`]: which padding, hash, MGF1 hash and
+//! PSS salt a mechanism and its parameter select, and the DigestInfo
+//! encodings of PKCS#1 v1.5 signatures.
 
-use aws_lc_rs::digest as lc_digest;
-use aws_lc_rs::signature::{self as lc, RsaParameters, RsaPssSaltLength, RsaSignatureEncoding};
 use cryptoki_sys::*;
 
-use crate::mechanisms::digest::Hash;
+use crate::error::{Result, Rv};
+use crate::mechanisms::digest::{hash_of, Hash};
 
-/// The PSS salt lengths with a static encoding: 0 to 64 bytes (every digest
-/// length); the key's maximum has one of its own.
-pub(super) const SALTS: usize = 65;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Salt {
-    Len(usize),
-    Max,
-}
-
-/// What one signing or verification does.
+/// What one signature or verification does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Scheme {
-    /// CKM_RSA_PKCS: the input is a DigestInfo.
-    RawPkcs1,
-    Pkcs1(Hash),
-    Pss {
-        hash: Hash,
-        salt: Salt,
-    },
+    /// PKCS#1 v1.5 (RFC 8017 §8.2): on a running `hash` (its DigestInfo is
+    /// signed), or, for CKM_RSA_PKCS (None), on the caller's data of at
+    /// most k − 11 bytes.
+    Pkcs1(Option<Hash>),
+    /// PSS (RFC 8017 §8.1) on a digest of `hash`, MGF1 over `mgf1`.
+    Pss { hash: Hash, mgf1: Hash, salt: usize },
+    /// CKM_RSA_X_509: raw RSA on at most k bytes.
+    X509,
 }
 
 impl Scheme {
-    /// The hash the input is (or is digested with); None for a DigestInfo.
-    pub(super) fn hash(self) -> Option<Hash> {
+    /// The scheme of a PSS mechanism (`mine`: its own hash, None for
+    /// CKM_RSA_PKCS_PSS) and its CK_RSA_PKCS_PSS_PARAMS, for a key of `bits`
+    /// bits. PKCS#11 3.0 §2.1.14: hashAlg must be the mechanism's hash
+    /// where it has one; the MGF may use another hash; sLen is at most
+    /// emLen − hLen − 2.
+    ///
+    /// # Errors
+    /// CKR_MECHANISM_PARAM_INVALID.
+    pub(super) fn pss(
+        mine: Option<Hash>,
+        hash: CK_MECHANISM_TYPE,
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        salt: CK_ULONG,
+        bits: usize,
+    ) -> Result<Scheme> {
+        let hash = hash_of(hash)
+            .filter(|h| rsa_hash(*h) && mine.is_none_or(|m| m == *h))
+            .ok_or(Rv::MECHANISM_PARAM_INVALID)?;
+        let mgf1 = mgf1_hash(mgf).ok_or(Rv::MECHANISM_PARAM_INVALID)?;
+        let salt = usize::try_from(salt).map_err(|_| Rv::MECHANISM_PARAM_INVALID)?;
+        if max_salt(bits, hash).is_none_or(|max| salt > max) {
+            return Err(Rv::MECHANISM_PARAM_INVALID);
+        }
+        Ok(Scheme::Pss { hash, mgf1, salt })
+    }
+
+    /// The hash C_SignUpdate feeds, if the scheme hashes for the caller.
+    pub(super) fn running_hash(self, mechanism_hashes: bool) -> Option<Hash> {
         match self {
-            Scheme::RawPkcs1 => None,
-            Scheme::Pkcs1(h) | Scheme::Pss { hash: h, .. } => Some(h),
+            Scheme::Pkcs1(h) => h,
+            Scheme::Pss { hash, .. } if mechanism_hashes => Some(hash),
+            Scheme::Pss { .. } | Scheme::X509 => None,
         }
     }
 
-    /// (hash, digest) of an input whose length was checked: the
-    /// DigestInfo's for CKM_RSA_PKCS (None for one this module does not
-    /// know), else the input under the scheme's hash.
-    pub(super) fn split(self, input: &[u8]) -> Option<(Hash, &[u8])> {
-        match self.hash() {
-            None => split_digest_info(input),
-            Some(h) => Some((h, input)),
-        }
-    }
-
-    /// The encoding to sign a `hash` digest with.
-    pub(super) fn signing(self, hash: Hash) -> Option<&'static RsaSignatureEncoding> {
+    /// Whether an input of `n` bytes (the digest, DigestInfo or data) fits
+    /// a key of `k` bytes.
+    pub(super) fn input_fits(self, n: usize, k: usize) -> bool {
         match self {
-            Scheme::RawPkcs1 | Scheme::Pkcs1(_) => pkcs1_signing(hash),
-            Scheme::Pss { salt, .. } => pss_signing(hash, salt),
-        }
-    }
-
-    /// The parameters to verify a signature over a `hash` digest with.
-    pub(super) fn verification(self, hash: Hash) -> Option<&'static RsaParameters> {
-        match self {
-            Scheme::RawPkcs1 | Scheme::Pkcs1(_) => pkcs1_verification(hash),
-            Scheme::Pss { salt, .. } => pss_verification(hash, salt),
+            Scheme::Pkcs1(Some(h)) | Scheme::Pss { hash: h, .. } => n == h.output_len(),
+            Scheme::Pkcs1(None) => n + 11 <= k,
+            Scheme::X509 => n <= k,
         }
     }
 }
 
-/// The DigestInfo prefixes of RFC 8017 §9.2 note 1 (NULL parameters).
-pub(super) const DIGEST_INFOS: [(Hash, &[u8]); 4] = [
-    (
-        Hash::Sha1,
-        &[
-            0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
-            0x14,
-        ],
-    ),
-    (Hash::Sha256, &sha2_digest_info(0x31, 0x01, 0x20)),
-    (Hash::Sha384, &sha2_digest_info(0x41, 0x02, 0x30)),
-    (Hash::Sha512, &sha2_digest_info(0x51, 0x03, 0x40)),
-];
-
-/// The DigestInfo prefix of a SHA-2 hash (OID 2.16.840.1.101.3.4.2.`arc`).
-pub(super) const fn sha2_digest_info(total: u8, arc: u8, len: u8) -> [u8; 19] {
-    [
-        0x30, total, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, arc,
-        0x05, 0x00, 0x04, len,
-    ]
+/// The hashes RSA signs and encrypts with (SHA-1 and SHA-2).
+pub(super) fn rsa_hash(hash: Hash) -> bool {
+    matches!(
+        hash,
+        Hash::Sha1 | Hash::Sha224 | Hash::Sha256 | Hash::Sha384 | Hash::Sha512
+    )
 }
 
-/// The hash and digest of a DER DigestInfo this module knows.
-pub(super) fn split_digest_info(input: &[u8]) -> Option<(Hash, &[u8])> {
-    DIGEST_INFOS.iter().find_map(|(hash, prefix)| {
-        let digest = input.strip_prefix(*prefix)?;
-        (digest.len() == hash.output_len()).then_some((*hash, digest))
-    })
-}
-
-/// aws-lc-rs's digest algorithm for a hash.
-pub(super) fn lc_algorithm(hash: Hash) -> Option<&'static lc_digest::Algorithm> {
-    Some(match hash {
-        Hash::Sha1 => &lc_digest::SHA1_FOR_LEGACY_USE_ONLY,
-        Hash::Sha256 => &lc_digest::SHA256,
-        Hash::Sha384 => &lc_digest::SHA384,
-        Hash::Sha512 => &lc_digest::SHA512,
-        _ => return None,
-    })
-}
-
-/// The hashes aws-lc-rs does PSS with.
-pub(super) fn pss_hash(hash: Hash) -> bool {
-    matches!(hash, Hash::Sha256 | Hash::Sha384 | Hash::Sha512)
-}
-
-/// The CKG_MGF1_ function of a hash.
-pub(super) fn mgf1_of(hash: Hash) -> Option<CK_RSA_PKCS_MGF_TYPE> {
-    Some(match hash {
-        Hash::Sha1 => CKG_MGF1_SHA1,
-        Hash::Sha224 => CKG_MGF1_SHA224,
-        Hash::Sha256 => CKG_MGF1_SHA256,
-        Hash::Sha384 => CKG_MGF1_SHA384,
-        Hash::Sha512 => CKG_MGF1_SHA512,
+/// The hash of a CKG_MGF1_ function.
+pub(super) fn mgf1_hash(mgf: CK_RSA_PKCS_MGF_TYPE) -> Option<Hash> {
+    Some(match mgf {
+        CKG_MGF1_SHA1 => Hash::Sha1,
+        CKG_MGF1_SHA224 => Hash::Sha224,
+        CKG_MGF1_SHA256 => Hash::Sha256,
+        CKG_MGF1_SHA384 => Hash::Sha384,
+        CKG_MGF1_SHA512 => Hash::Sha512,
         _ => return None,
     })
 }
@@ -131,83 +93,78 @@ pub(super) fn max_salt(bits: usize, hash: Hash) -> Option<usize> {
     (bits.saturating_sub(1).div_ceil(8)).checked_sub(hash.output_len() + 2)
 }
 
-pub(super) fn pkcs1_signing(hash: Hash) -> Option<&'static RsaSignatureEncoding> {
+/// The DER DigestInfo prefix of a hash (RFC 8017 §9.2 note 1, NULL
+/// parameters), followed by the digest itself.
+pub(super) fn digest_info_prefix(hash: Hash) -> Option<&'static [u8]> {
     Some(match hash {
-        Hash::Sha256 => &lc::RSA_PKCS1_SHA256,
-        Hash::Sha384 => &lc::RSA_PKCS1_SHA384,
-        Hash::Sha512 => &lc::RSA_PKCS1_SHA512,
+        Hash::Sha1 => &SHA1_PREFIX,
+        Hash::Sha224 => &SHA224_PREFIX,
+        Hash::Sha256 => &SHA256_PREFIX,
+        Hash::Sha384 => &SHA384_PREFIX,
+        Hash::Sha512 => &SHA512_PREFIX,
         _ => return None,
     })
 }
 
-/// PKCS#1 v1.5 verification; the 1024-bit floors where aws-lc-rs has them
-/// (the policy decides what is accepted, before this).
-pub(super) fn pkcs1_verification(hash: Hash) -> Option<&'static RsaParameters> {
-    Some(match hash {
-        Hash::Sha1 => &lc::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
-        Hash::Sha256 => &lc::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-        Hash::Sha384 => &lc::RSA_PKCS1_2048_8192_SHA384,
-        Hash::Sha512 => &lc::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
-        _ => return None,
-    })
+const SHA1_PREFIX: [u8; 15] = [
+    0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
+];
+const SHA224_PREFIX: [u8; 19] = sha2_prefix(0x2d, 0x04, 0x1c);
+const SHA256_PREFIX: [u8; 19] = sha2_prefix(0x31, 0x01, 0x20);
+const SHA384_PREFIX: [u8; 19] = sha2_prefix(0x41, 0x02, 0x30);
+const SHA512_PREFIX: [u8; 19] = sha2_prefix(0x51, 0x03, 0x40);
+
+/// The DigestInfo prefix of a SHA-2 hash (OID 2.16.840.1.101.3.4.2.`arc`).
+const fn sha2_prefix(total: u8, arc: u8, len: u8) -> [u8; 19] {
+    [
+        0x30, total, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, arc,
+        0x05, 0x00, 0x04, len,
+    ]
 }
 
-/// One static table per hash and direction: the API takes `&'static`
-/// encodings, and these cover every salt length [`Salt`] admits.
-macro_rules! salt_table {
-    ($base:path, $ty:ty) => {{
-        let mut t: [$ty; SALTS] = [$base; SALTS];
-        let mut i = 0;
-        while i < SALTS {
-            t[i] = $base.with_pss_salt_length(RsaPssSaltLength::Custom(i as u16));
-            i += 1;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each prefix is a well-formed DigestInfo header for its digest: the
+    /// outer length covers the rest, the OCTET STRING the digest.
+    #[test]
+    fn digest_info_prefixes_are_consistent() {
+        for hash in [
+            Hash::Sha1,
+            Hash::Sha224,
+            Hash::Sha256,
+            Hash::Sha384,
+            Hash::Sha512,
+        ] {
+            let p = digest_info_prefix(hash).expect("prefix");
+            assert_eq!(p[0], 0x30);
+            assert_eq!(usize::from(p[1]), p.len() - 2 + hash.output_len());
+            assert_eq!(p[p.len() - 2], 0x04);
+            assert_eq!(usize::from(p[p.len() - 1]), hash.output_len());
         }
-        t
-    }};
-}
-
-static PSS_SIGN: [[RsaSignatureEncoding; SALTS]; 3] = [
-    salt_table!(lc::RSA_PSS_SHA256, RsaSignatureEncoding),
-    salt_table!(lc::RSA_PSS_SHA384, RsaSignatureEncoding),
-    salt_table!(lc::RSA_PSS_SHA512, RsaSignatureEncoding),
-];
-static PSS_SIGN_MAX: [RsaSignatureEncoding; 3] = [
-    lc::RSA_PSS_SHA256.with_pss_salt_length(RsaPssSaltLength::Max),
-    lc::RSA_PSS_SHA384.with_pss_salt_length(RsaPssSaltLength::Max),
-    lc::RSA_PSS_SHA512.with_pss_salt_length(RsaPssSaltLength::Max),
-];
-static PSS_VERIFY: [[RsaParameters; SALTS]; 3] = [
-    salt_table!(lc::RSA_PSS_2048_8192_SHA256, RsaParameters),
-    salt_table!(lc::RSA_PSS_2048_8192_SHA384, RsaParameters),
-    salt_table!(lc::RSA_PSS_2048_8192_SHA512, RsaParameters),
-];
-static PSS_VERIFY_MAX: [RsaParameters; 3] = [
-    lc::RSA_PSS_2048_8192_SHA256.with_pss_salt_length(RsaPssSaltLength::Max),
-    lc::RSA_PSS_2048_8192_SHA384.with_pss_salt_length(RsaPssSaltLength::Max),
-    lc::RSA_PSS_2048_8192_SHA512.with_pss_salt_length(RsaPssSaltLength::Max),
-];
-
-fn pss_index(hash: Hash) -> Option<usize> {
-    match hash {
-        Hash::Sha256 => Some(0),
-        Hash::Sha384 => Some(1),
-        Hash::Sha512 => Some(2),
-        _ => None,
     }
-}
 
-pub(super) fn pss_signing(hash: Hash, salt: Salt) -> Option<&'static RsaSignatureEncoding> {
-    let i = pss_index(hash)?;
-    match salt {
-        Salt::Len(n) => PSS_SIGN[i].get(n),
-        Salt::Max => PSS_SIGN_MAX.get(i),
-    }
-}
-
-pub(super) fn pss_verification(hash: Hash, salt: Salt) -> Option<&'static RsaParameters> {
-    let i = pss_index(hash)?;
-    match salt {
-        Salt::Len(n) => PSS_VERIFY[i].get(n),
-        Salt::Max => PSS_VERIFY_MAX.get(i),
+    #[test]
+    fn pss_parameters() {
+        let bits = 2048;
+        let ok = Scheme::pss(Some(Hash::Sha256), CKM_SHA256, CKG_MGF1_SHA1, 32, bits);
+        assert!(ok.is_ok(), "the MGF1 hash may differ");
+        let max = max_salt(bits, Hash::Sha256).expect("fits");
+        assert_eq!(max, 256 - 32 - 2);
+        assert!(Scheme::pss(None, CKM_SHA256, CKG_MGF1_SHA256, max as CK_ULONG, bits).is_ok());
+        assert_eq!(
+            Scheme::pss(None, CKM_SHA256, CKG_MGF1_SHA256, max as CK_ULONG + 1, bits),
+            Err(Rv::MECHANISM_PARAM_INVALID)
+        );
+        assert_eq!(
+            Scheme::pss(Some(Hash::Sha384), CKM_SHA256, CKG_MGF1_SHA256, 32, bits),
+            Err(Rv::MECHANISM_PARAM_INVALID),
+            "hashAlg must be the mechanism's hash"
+        );
+        assert_eq!(
+            Scheme::pss(None, CKM_MD5, CKG_MGF1_SHA256, 16, bits),
+            Err(Rv::MECHANISM_PARAM_INVALID)
+        );
     }
 }

@@ -283,10 +283,8 @@ pub static TABLE: &[MechanismEntry] = &[
         0,
         cmac::AES_CMAC_GENERAL
     ),
-    // RSA (aws-lc-rs), 2048–8192-bit keys. Generation makes 2048, 3072, 4096
-    // and 8192 bits; 1024-bit keys, where the policy allows them, only
-    // verify. Left out (see mechanisms::rsa): CKM_RSA_PKCS decrypt (no
-    // implicit rejection), CKM_RSA_X_509, SHA-224, SHA-1 signing, SHA-1 PSS.
+    // RSA (AWS-LC through crate::awslc), 1024–8192-bit keys; the policy
+    // decides whether keys under 2048 bits are used at all (allow_rsa_1024).
     MechanismEntry {
         kind: CKM_RSA_PKCS_KEY_PAIR_GEN,
         name: "CKM_RSA_PKCS_KEY_PAIR_GEN",
@@ -302,24 +300,66 @@ pub static TABLE: &[MechanismEntry] = &[
         info: info(
             rsa::MIN_KEY_BITS,
             rsa::MAX_KEY_BITS,
-            CKF_SIGN | CKF_VERIFY | CKF_ENCRYPT,
+            CKF_SIGN
+                | CKF_VERIFY
+                | CKF_SIGN_RECOVER
+                | CKF_VERIFY_RECOVER
+                | CKF_ENCRYPT
+                | CKF_DECRYPT
+                | CKF_WRAP
+                | CKF_UNWRAP,
         ),
         ops: Ops {
             sign: Some(&rsa::RSA_PKCS),
             verify: Some(&rsa::RSA_PKCS),
-            encrypt: Some(&rsa::RSA_PKCS_ENCRYPT),
+            sign_recover: Some(&rsa::RSA_PKCS),
+            verify_recover: Some(&rsa::RSA_PKCS),
+            encrypt: Some(&rsa::RSA_PKCS_CIPHER),
+            decrypt: Some(&rsa::RSA_PKCS_CIPHER),
+            wrap: Some(&rsa::RSA_PKCS_CIPHER),
+            unwrap: Some(&rsa::RSA_PKCS_CIPHER),
             ..Ops::NONE
         },
     },
     MechanismEntry {
-        kind: CKM_SHA1_RSA_PKCS,
-        name: "CKM_SHA1_RSA_PKCS",
-        info: info(rsa::MIN_KEY_BITS, rsa::MAX_KEY_BITS, CKF_VERIFY),
+        kind: CKM_RSA_X_509,
+        name: "CKM_RSA_X_509",
+        info: info(
+            rsa::MIN_KEY_BITS,
+            rsa::MAX_KEY_BITS,
+            CKF_SIGN
+                | CKF_VERIFY
+                | CKF_SIGN_RECOVER
+                | CKF_VERIFY_RECOVER
+                | CKF_ENCRYPT
+                | CKF_DECRYPT,
+        ),
         ops: Ops {
-            verify: Some(&rsa::SHA1_RSA_PKCS),
+            sign: Some(&rsa::RSA_X_509),
+            verify: Some(&rsa::RSA_X_509),
+            sign_recover: Some(&rsa::RSA_X_509),
+            verify_recover: Some(&rsa::RSA_X_509),
+            encrypt: Some(&rsa::RSA_X_509_CIPHER),
+            decrypt: Some(&rsa::RSA_X_509_CIPHER),
             ..Ops::NONE
         },
     },
+    sign_row!(
+        CKM_SHA1_RSA_PKCS,
+        "CKM_SHA1_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA1_RSA_PKCS
+    ),
+    sign_row!(
+        CKM_SHA224_RSA_PKCS,
+        "CKM_SHA224_RSA_PKCS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA224_RSA_PKCS
+    ),
     sign_row!(
         CKM_SHA256_RSA_PKCS,
         "CKM_SHA256_RSA_PKCS",
@@ -353,6 +393,22 @@ pub static TABLE: &[MechanismEntry] = &[
         rsa::RSA_PKCS_PSS
     ),
     sign_row!(
+        CKM_SHA1_RSA_PKCS_PSS,
+        "CKM_SHA1_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA1_RSA_PKCS_PSS
+    ),
+    sign_row!(
+        CKM_SHA224_RSA_PKCS_PSS,
+        "CKM_SHA224_RSA_PKCS_PSS",
+        rsa::MIN_KEY_BITS,
+        rsa::MAX_KEY_BITS,
+        0,
+        rsa::SHA224_RSA_PKCS_PSS
+    ),
+    sign_row!(
         CKM_SHA256_RSA_PKCS_PSS,
         "CKM_SHA256_RSA_PKCS_PSS",
         rsa::MIN_KEY_BITS,
@@ -382,11 +438,13 @@ pub static TABLE: &[MechanismEntry] = &[
         info: info(
             rsa::MIN_KEY_BITS,
             rsa::MAX_KEY_BITS,
-            CKF_ENCRYPT | CKF_DECRYPT,
+            CKF_ENCRYPT | CKF_DECRYPT | CKF_WRAP | CKF_UNWRAP,
         ),
         ops: Ops {
             encrypt: Some(&rsa::RSA_PKCS_OAEP),
             decrypt: Some(&rsa::RSA_PKCS_OAEP),
+            wrap: Some(&rsa::RSA_PKCS_OAEP),
+            unwrap: Some(&rsa::RSA_PKCS_OAEP),
             ..Ops::NONE
         },
     },
@@ -465,6 +523,8 @@ mod tests {
                 (CKF_DIGEST, o.digest.is_some()),
                 (CKF_SIGN, o.sign.is_some()),
                 (CKF_VERIFY, o.verify.is_some()),
+                (CKF_SIGN_RECOVER, o.sign_recover.is_some()),
+                (CKF_VERIFY_RECOVER, o.verify_recover.is_some()),
                 (CKF_ENCRYPT, o.encrypt.is_some()),
                 (CKF_DECRYPT, o.decrypt.is_some()),
                 (CKF_GENERATE, o.key_gen.is_some()),

@@ -186,6 +186,48 @@ impl Client {
         Ok(h)
     }
 
+    /// C_SignRecoverInit (`sign`) or C_VerifyRecoverInit.
+    pub fn recover_init(&self, sign: bool, mut m: Mech, key: H) -> Result<(), CK_RV> {
+        let mut mech = m.raw();
+        // SAFETY: the mechanism and its parameter live through the call.
+        check(unsafe {
+            if sign {
+                self.f().C_SignRecoverInit.unwrap()(self.h, &mut mech, key)
+            } else {
+                self.f().C_VerifyRecoverInit.unwrap()(self.h, &mut mech, key)
+            }
+        })
+    }
+
+    /// C_SignRecover (`sign`) or C_VerifyRecover on `input`, asking for
+    /// the length first.
+    pub fn recover(&self, sign: bool, input: &[u8]) -> Result<Vec<u8>, CK_RV> {
+        let call = |out: *mut u8, len: &mut CK_ULONG| {
+            let f = if sign {
+                self.f().C_SignRecover.unwrap()
+            } else {
+                self.f().C_VerifyRecover.unwrap()
+            };
+            // SAFETY: `input` is read-only for the module; `out` is NULL
+            // or holds `len` bytes.
+            unsafe {
+                f(
+                    self.h,
+                    input.as_ptr() as *mut u8,
+                    input.len() as CK_ULONG,
+                    out,
+                    len,
+                )
+            }
+        };
+        let mut len: CK_ULONG = 0;
+        check(call(ptr::null_mut(), &mut len))?;
+        let mut out = vec![0u8; len as usize];
+        check(call(out.as_mut_ptr(), &mut len))?;
+        out.truncate(len as usize);
+        Ok(out)
+    }
+
     /// C_WrapKey, asking for the length first.
     pub fn wrap(&self, mut m: Mech, wrapping: H, key: H) -> Result<Vec<u8>, CK_RV> {
         let mut mech = m.raw();

@@ -29,7 +29,7 @@ use crate::backend::soft::token::Login;
 use crate::backend::{Mechanism, Output};
 use crate::config::Config;
 use crate::error::{Result, Rv};
-use crate::mechanisms::{self, CipherOp, DigestOp, SignOp, VerifyOp};
+use crate::mechanisms::{self, CipherOp, DigestOp, RecoverOp, SignOp, VerifyOp};
 use crate::object::Attributes;
 
 /// The operations active in one session, at most one of each kind.
@@ -38,6 +38,8 @@ pub struct Operations {
     digest: Option<Active<dyn DigestOp>>,
     sign: Option<Active<dyn SignOp>>,
     verify: Option<Active<dyn VerifyOp>>,
+    sign_recover: Option<Active<dyn SignOp>>,
+    verify_recover: Option<Active<dyn RecoverOp>>,
     encrypt: Option<Active<dyn CipherOp>>,
     decrypt: Option<Active<dyn CipherOp>>,
 }
@@ -54,6 +56,8 @@ struct Active<T: ?Sized> {
 pub(super) enum Usage {
     Sign,
     Verify,
+    SignRecover,
+    VerifyRecover,
     Encrypt,
     Decrypt,
     Derive,
@@ -66,6 +70,8 @@ impl Usage {
         match self {
             Usage::Sign => CKA_SIGN,
             Usage::Verify => CKA_VERIFY,
+            Usage::SignRecover => CKA_SIGN_RECOVER,
+            Usage::VerifyRecover => CKA_VERIFY_RECOVER,
             Usage::Encrypt => CKA_ENCRYPT,
             Usage::Decrypt => CKA_DECRYPT,
             Usage::Derive => CKA_DERIVE,
@@ -77,8 +83,10 @@ impl Usage {
     /// The class an asymmetric key must have for this use.
     fn asymmetric_class(self) -> CK_OBJECT_CLASS {
         match self {
-            Usage::Sign | Usage::Decrypt | Usage::Derive | Usage::Unwrap => CKO_PRIVATE_KEY,
-            Usage::Verify | Usage::Encrypt | Usage::Wrap => CKO_PUBLIC_KEY,
+            Usage::Sign | Usage::SignRecover | Usage::Decrypt | Usage::Derive | Usage::Unwrap => {
+                CKO_PRIVATE_KEY
+            }
+            Usage::Verify | Usage::VerifyRecover | Usage::Encrypt | Usage::Wrap => CKO_PUBLIC_KEY,
         }
     }
 }
@@ -579,6 +587,76 @@ impl SoftSession {
 }
 
 impl SoftSession {
+    /// C_SignRecoverInit (3.0 §5.13): single-part signatures that carry
+    /// their data, for the rows with CKF_SIGN_RECOVER; the key needs
+    /// CKA_SIGN_RECOVER.
+    pub(super) fn crypto_sign_recover_init(
+        &self,
+        mechanism: &Mechanism,
+        key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
+        begin(&mut self.operations().sign_recover, || {
+            let sign = self.capability(mechanism, |o| o.sign_recover)?;
+            with_key(
+                self,
+                mechanism,
+                key,
+                Usage::SignRecover,
+                sign.key_types(),
+                |k| sign.start(&mechanism.param, k),
+            )
+        })
+    }
+
+    /// C_SignRecover.
+    pub(super) fn crypto_sign_recover(&self, data: &[u8], out: &mut Output) -> Result<()> {
+        let user = self.user();
+        let slot = &mut self.operations().sign_recover;
+        finish_into(
+            slot,
+            user,
+            |op| op.signature_len(),
+            out,
+            |mut op, buf| {
+                op.update(data)?;
+                op.finish(buf)
+            },
+        )
+    }
+
+    /// C_VerifyRecoverInit (3.0 §5.14); the key needs CKA_VERIFY_RECOVER.
+    pub(super) fn crypto_verify_recover_init(
+        &self,
+        mechanism: &Mechanism,
+        key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
+        begin(&mut self.operations().verify_recover, || {
+            let verify = self.capability(mechanism, |o| o.verify_recover)?;
+            with_key(
+                self,
+                mechanism,
+                key,
+                Usage::VerifyRecover,
+                verify.key_types(),
+                |k| verify.start(&mechanism.param, k),
+            )
+        })
+    }
+
+    /// C_VerifyRecover: the data on success, the two-call convention for
+    /// its length (an upper bound before the signature is checked).
+    pub(super) fn crypto_verify_recover(&self, signature: &[u8], out: &mut Output) -> Result<()> {
+        let user = self.user();
+        let slot = &mut self.operations().verify_recover;
+        finish_into(
+            slot,
+            user,
+            |op| op.output_len(),
+            out,
+            |op, buf| op.recover(signature, buf),
+        )
+    }
+
     /// C_SessionCancel (3.0 §5.6) for the cryptographic operations named in
     /// `flags` (CKF_ENCRYPT, CKF_DECRYPT, CKF_DIGEST, CKF_SIGN, CKF_VERIFY);
     /// cancelling an operation that is not active is not an error.
@@ -598,6 +676,12 @@ impl SoftSession {
         }
         if flags & CKF_VERIFY != 0 {
             ops.verify = None;
+        }
+        if flags & CKF_SIGN_RECOVER != 0 {
+            ops.sign_recover = None;
+        }
+        if flags & CKF_VERIFY_RECOVER != 0 {
+            ops.verify_recover = None;
         }
     }
 }

@@ -158,7 +158,7 @@ impl SlotBackend for SoftSlot {
     fn mechanism_info(&self, mechanism: CK_MECHANISM_TYPE) -> Result<CK_MECHANISM_INFO> {
         mechanisms::lookup(mechanism)
             .filter(|m| self.config.mechanism_enabled(m.name))
-            .map(|m| m.info)
+            .map(|m| mechanisms::info_under(m, mechanisms::KeyPolicy::of(&self.config)))
             .ok_or(Rv::MECHANISM_INVALID)
     }
 

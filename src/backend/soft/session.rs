@@ -56,6 +56,7 @@ impl SoftSession {
     pub fn hardening(&self) -> Hardening {
         Hardening {
             separate_wrap_and_decrypt: !self.token.config().allows(Rule::WrapWithDecryptKeys),
+            rsa_1024: self.token.config().allows(Rule::Rsa1024),
         }
     }
 
@@ -247,6 +248,22 @@ impl Session for SoftSession {
 
     fn sign_final(&self, out: &mut Output) -> Result<()> {
         self.crypto_sign_final(out)
+    }
+
+    fn sign_recover_init(&self, mechanism: &Mechanism, key: CK_OBJECT_HANDLE) -> Result<()> {
+        self.crypto_sign_recover_init(mechanism, key)
+    }
+
+    fn sign_recover(&self, data: &[u8], out: &mut Output) -> Result<()> {
+        self.crypto_sign_recover(data, out)
+    }
+
+    fn verify_recover_init(&self, mechanism: &Mechanism, key: CK_OBJECT_HANDLE) -> Result<()> {
+        self.crypto_verify_recover_init(mechanism, key)
+    }
+
+    fn verify_recover(&self, signature: &[u8], out: &mut Output) -> Result<()> {
+        self.crypto_verify_recover(signature, out)
     }
 
     fn verify_init(&self, mechanism: &Mechanism, key: CK_OBJECT_HANDLE) -> Result<()> {

@@ -132,16 +132,20 @@ pub struct Hardening {
     /// and C_SetAttributeValue / C_CopyObject cannot switch a role on for a
     /// key that has the other one (CKR_TEMPLATE_INCONSISTENT).
     pub separate_wrap_and_decrypt: bool,
+    /// RSA keys of 1024 to 2047 bits may be generated (`allow_rsa_1024`).
+    pub rsa_1024: bool,
 }
 
 impl Hardening {
     /// The `strict` profile: every rule on.
     pub const STRICT: Hardening = Hardening {
         separate_wrap_and_decrypt: true,
+        rsa_1024: false,
     };
     /// The `softhsm` profile: SoftHSMv2's behaviour where the spec allows.
     pub const SOFTHSM: Hardening = Hardening {
         separate_wrap_and_decrypt: false,
+        rsa_1024: true,
     };
 }
 
