@@ -21,6 +21,19 @@
 //! CKR_BUFFER_TOO_SMALL nor on a length query (NULL output buffer): the
 //! output length is known before any input is consumed, so those calls
 //! leave the operation untouched.
+//!
+//! Per-use authentication (PKCS#11 3.0 §4.9, CKA_ALWAYS_AUTHENTICATE): an
+//! operation started by C_SignInit or C_DecryptInit on a private key with
+//! CKA_ALWAYS_AUTHENTICATE=TRUE waits for C_Login(CKU_CONTEXT_SPECIFIC)
+//! with the user's PIN ([`SoftSession::crypto_context_login`]). Until then
+//! every call that goes on with it (length queries included, as in
+//! SoftHSMv2) answers CKR_USER_NOT_LOGGED_IN and, being an error, ends it
+//! (§5.13: an error from C_Sign or C_SignUpdate ends the operation). The
+//! authentication lasts until that one operation ends; the next Init asks
+//! again. Sign and decrypt are the spec's "use (sign or decrypt)":
+//! C_SignRecover is not offered, and C_UnwrapKey and C_DeriveKey have no
+//! Init for a C_Login to follow, so they take no per-use PIN (as in
+//! SoftHSMv2).
 
 use cryptoki_sys::*;
 
@@ -43,10 +56,42 @@ pub struct Operations {
 }
 
 /// One active operation. `private`: its key is a private object, so the
-/// operation ends, unused, once the user has logged out.
+/// operation ends, unused, once the user has logged out. `awaiting_login`:
+/// its key has CKA_ALWAYS_AUTHENTICATE and the operation has not yet had
+/// its C_Login(CKU_CONTEXT_SPECIFIC).
 struct Active<T: ?Sized> {
     private: bool,
+    awaiting_login: bool,
     op: Box<T>,
+}
+
+impl Operations {
+    /// Whether an operation waits for C_Login(CKU_CONTEXT_SPECIFIC).
+    fn awaiting_login(&self) -> bool {
+        fn waits<T: ?Sized>(slot: &Option<Active<T>>) -> bool {
+            slot.as_ref().is_some_and(|a| a.awaiting_login)
+        }
+        waits(&self.digest)
+            || waits(&self.sign)
+            || waits(&self.verify)
+            || waits(&self.encrypt)
+            || waits(&self.decrypt)
+    }
+
+    /// The user's PIN was given again: every operation waiting for it may
+    /// go on, each until it ends.
+    fn authenticated(&mut self) {
+        fn clear<T: ?Sized>(slot: &mut Option<Active<T>>) {
+            if let Some(a) = slot {
+                a.awaiting_login = false;
+            }
+        }
+        clear(&mut self.digest);
+        clear(&mut self.sign);
+        clear(&mut self.verify);
+        clear(&mut self.encrypt);
+        clear(&mut self.decrypt);
+    }
 }
 
 /// What a key is used for, and the attribute that permits it.
@@ -84,7 +129,8 @@ impl Usage {
 }
 
 /// Run `start` on the key behind `handle` once every common check passed;
-/// the operation is marked private when the key is.
+/// the operation is marked private when the key is, and awaiting a
+/// context-specific login when the key asks for one per use.
 fn with_key<T: ?Sized>(
     session: &SoftSession,
     mechanism: &Mechanism,
@@ -96,6 +142,7 @@ fn with_key<T: ?Sized>(
     use_key(session, mechanism, handle, usage, key_types, |attrs| {
         Ok(Active {
             private: attrs.is_private(),
+            awaiting_login: always_authenticate(attrs),
             op: start(attrs)?,
         })
     })
@@ -175,6 +222,13 @@ pub fn mechanism_allowed(attrs: &Attributes, kind: CK_MECHANISM_TYPE) -> bool {
     }
 }
 
+/// Whether each use of the key needs the user's PIN again (§4.9): a private
+/// key with CKA_ALWAYS_AUTHENTICATE=TRUE. Only private keys have the
+/// attribute; the policy lets it be TRUE only on a private object.
+fn always_authenticate(attrs: &Attributes) -> bool {
+    attrs.class() == CKO_PRIVATE_KEY && attrs.flag(CKA_ALWAYS_AUTHENTICATE, false)
+}
+
 /// Key types held as CKO_SECRET_KEY objects.
 pub(super) fn is_secret_type(key_type: CK_KEY_TYPE) -> bool {
     !matches!(
@@ -204,13 +258,14 @@ fn begin<T: ?Sized>(
 
 /// The operation in `slot`, if it may go on: none is
 /// CKR_OPERATION_NOT_INITIALIZED; one on a private key after the user
-/// logged out ends, CKR_USER_NOT_LOGGED_IN.
+/// logged out, or one still awaiting its context-specific login, ends,
+/// CKR_USER_NOT_LOGGED_IN.
 fn active<T: ?Sized>(slot: &mut Option<Active<T>>, logged_in: bool) -> Result<&mut T> {
-    let expired = match slot {
+    let refused = match slot {
         None => return Err(Rv::OPERATION_NOT_INITIALIZED),
-        Some(a) => a.private && !logged_in,
+        Some(a) => (a.private && !logged_in) || a.awaiting_login,
     };
-    if expired {
+    if refused {
         *slot = None;
         return Err(Rv::USER_NOT_LOGGED_IN);
     }
@@ -328,6 +383,7 @@ impl SoftSession {
             let digest = self.capability(mechanism, |o| o.digest)?;
             Ok(Active {
                 private: false,
+                awaiting_login: false,
                 op: digest.start(&mechanism.param)?,
             })
         })
@@ -579,6 +635,40 @@ impl SoftSession {
 }
 
 impl SoftSession {
+    /// C_Login with CKU_CONTEXT_SPECIFIC (PKCS#11 3.0 §5.6, and §4.9 on
+    /// CKA_ALWAYS_AUTHENTICATE): the user's PIN, given after C_SignInit or
+    /// C_DecryptInit with a key that asks for it on each use, lets that
+    /// operation go on until it ends. The PIN is always the user's: only
+    /// the user sees private keys (SoftHSMv2 checks whoever is logged in,
+    /// which comes to the same). A session with two such operations (a
+    /// signature and a decryption) has both let go by one login. The
+    /// session state does not change.
+    ///
+    /// # Errors
+    /// CKR_USER_NOT_LOGGED_IN when the user is not logged in;
+    /// CKR_OPERATION_NOT_INITIALIZED when no operation of this session
+    /// waits for it (none active, or its key lacks CKA_ALWAYS_AUTHENTICATE,
+    /// or it was given already), the operations untouched;
+    /// `Token::reauthenticate`'s CKR_PIN_INCORRECT (the operation still
+    /// waits) and CKR_PIN_LOCKED (the user is logged out).
+    pub(super) fn crypto_context_login(&self, pin: &[u8]) -> Result<()> {
+        match self.token().login_state() {
+            Login::User => {}
+            Login::Public => return Err(Rv::USER_NOT_LOGGED_IN),
+            // The SO sees no private key, so nothing can wait.
+            Login::So => return Err(Rv::OPERATION_NOT_INITIALIZED),
+        }
+        // Held through the PIN check, so the PIN goes to the operations
+        // that were waiting when it was asked for, and to no later one.
+        let mut ops = self.operations();
+        if !ops.awaiting_login() {
+            return Err(Rv::OPERATION_NOT_INITIALIZED);
+        }
+        self.token().reauthenticate(pin)?;
+        ops.authenticated();
+        Ok(())
+    }
+
     /// C_SessionCancel (3.0 §5.6) for the cryptographic operations named in
     /// `flags` (CKF_ENCRYPT, CKF_DECRYPT, CKF_DIGEST, CKF_SIGN, CKF_VERIFY);
     /// cancelling an operation that is not active is not an error.

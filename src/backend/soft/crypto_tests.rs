@@ -1,6 +1,6 @@
 //! Unit tests of the operation state: the two-call convention, errors
 //! ending operations, logout ending private-key operations, one operation
-//! of a kind.
+//! of a kind, and per-use authentication.
 
 use super::*;
 
@@ -53,6 +53,7 @@ impl SignOp for Fake {
 fn slot(fail: bool, multipart: bool, private: bool) -> Option<Active<dyn SignOp>> {
     Some(Active {
         private,
+        awaiting_login: false,
         op: Box::new(Fake {
             len: 8,
             fail,
@@ -143,6 +144,57 @@ fn private_key_operations_end_at_logout() {
     let mut s = slot(false, true, false);
     let mut out = Output::new(None);
     assert_eq!(sign(&mut s, false, &mut out), Ok(()));
+}
+
+/// An operation whose key has CKA_ALWAYS_AUTHENTICATE, started.
+fn awaiting() -> Option<Active<dyn SignOp>> {
+    let mut s = slot(false, true, true);
+    if let Some(a) = s.as_mut() {
+        a.awaiting_login = true;
+    }
+    s
+}
+
+#[test]
+fn per_use_authentication_gates_every_call_and_ends_the_operation() {
+    // Without the context-specific login, a length query ...
+    let mut s = awaiting();
+    let mut out = Output::new(None);
+    assert_eq!(sign(&mut s, true, &mut out), Err(Rv::USER_NOT_LOGGED_IN));
+    assert!(s.is_none(), "the refusal ends the operation");
+    // ... a part ...
+    let mut s = awaiting();
+    assert_eq!(
+        feed(&mut s, true, |_| true, |op| op.update(b"x")),
+        Err(Rv::USER_NOT_LOGGED_IN)
+    );
+    assert!(s.is_none());
+
+    // With it, the operation goes on until it ends.
+    let mut ops = Operations {
+        sign: awaiting(),
+        ..Operations::default()
+    };
+    assert!(ops.awaiting_login());
+    ops.authenticated();
+    assert!(!ops.awaiting_login());
+    assert!(feed(&mut ops.sign, true, |_| true, |op| op.update(b"x")).is_ok());
+    let mut buf = [0u8; 8];
+    let mut out = Output::new(Some(&mut buf));
+    assert_eq!(sign(&mut ops.sign, true, &mut out), Ok(()));
+    assert!(ops.sign.is_none());
+    assert!(!Operations::default().awaiting_login());
+}
+
+#[test]
+fn always_authenticate_is_a_private_key_attribute() {
+    let mut a = Attributes::new();
+    a.set_bytes(CKA_CLASS, &CKO_PRIVATE_KEY.to_ne_bytes());
+    assert!(!always_authenticate(&a));
+    a.set_bool(CKA_ALWAYS_AUTHENTICATE, true);
+    assert!(always_authenticate(&a));
+    a.set_bytes(CKA_CLASS, &CKO_PUBLIC_KEY.to_ne_bytes());
+    assert!(!always_authenticate(&a));
 }
 
 #[test]
