@@ -38,6 +38,15 @@ check "a public object is listed without login" lists_public_label open
 check "a private object is not listed without login" not lists_public_label hidden
 check "delete the object" p11 --token-label demo --login --pin 5678 --delete-object --type data --label blob
 check "deleted object is gone" not lists_label 5678 blob
+lists_always_auth() { p11 --token-label demo --login --pin 5678 -O --type privkey --id a1 | grep -q 'Access: *always authenticate'; }
+# pkcs11-tool sees CKA_ALWAYS_AUTHENTICATE and logs in with
+# CKU_CONTEXT_SPECIFIC after C_SignInit (tests/always_authenticate.rs checks
+# that the token refuses C_Sign without it).
+check "generate a key that asks for the PIN on each use" p11 --token-label demo --login --pin 5678 --keypairgen --key-type EC:prime256v1 --id a1 --label each-use --always-auth
+check "the key lists as always authenticate" lists_always_auth
+echo "signed with a per-use PIN" > "$WORK/msg"
+check "sign with it (context-specific login)" p11 --token-label demo --login --pin 5678 --sign -m ECDSA-SHA256 --id a1 -i "$WORK/msg" -o "$WORK/msg.sig"
+check "the signature verifies" p11 --token-label demo --login --pin 5678 --verify -m ECDSA-SHA256 --id a1 -i "$WORK/msg" --signature-file "$WORK/msg.sig"
 check "module info names ProzHSM" bash -c "pkcs11-tool --module '$MODULE' -I | grep -q ProzHSM"
 
 rm -rf "$WORK"

@@ -21,6 +21,19 @@
 //! CKR_BUFFER_TOO_SMALL nor on a length query (NULL output buffer): the
 //! output length is known before any input is consumed, so those calls
 //! leave the operation untouched.
+//!
+//! Per-use authentication (PKCS#11 3.0 §4.9, CKA_ALWAYS_AUTHENTICATE): an
+//! operation started by C_SignInit, C_SignRecoverInit or C_DecryptInit on a
+//! private key with
+//! CKA_ALWAYS_AUTHENTICATE=TRUE waits for C_Login(CKU_CONTEXT_SPECIFIC)
+//! with the user's PIN ([`SoftSession::crypto_context_login`]). Until then
+//! every call that goes on with it (length queries included, as in
+//! SoftHSMv2) answers CKR_USER_NOT_LOGGED_IN and, being an error, ends it
+//! (§5.13: an error from C_Sign or C_SignUpdate ends the operation). The
+//! authentication lasts until that one operation ends; the next Init asks
+//! again. Sign (with or without recovery) and decrypt are the spec's "use
+//! (sign or decrypt)": C_UnwrapKey and C_DeriveKey have no Init for a
+//! C_Login to follow, so they take no per-use PIN (as in SoftHSMv2).
 
 use cryptoki_sys::*;
 
@@ -45,10 +58,46 @@ pub struct Operations {
 }
 
 /// One active operation. `private`: its key is a private object, so the
-/// operation ends, unused, once the user has logged out.
+/// operation ends, unused, once the user has logged out. `awaiting_login`:
+/// its key has CKA_ALWAYS_AUTHENTICATE and the operation has not yet had
+/// its C_Login(CKU_CONTEXT_SPECIFIC).
 struct Active<T: ?Sized> {
     private: bool,
+    awaiting_login: bool,
     op: Box<T>,
+}
+
+impl Operations {
+    /// Whether an operation waits for C_Login(CKU_CONTEXT_SPECIFIC).
+    fn awaiting_login(&self) -> bool {
+        fn waits<T: ?Sized>(slot: &Option<Active<T>>) -> bool {
+            slot.as_ref().is_some_and(|a| a.awaiting_login)
+        }
+        waits(&self.digest)
+            || waits(&self.sign)
+            || waits(&self.verify)
+            || waits(&self.sign_recover)
+            || waits(&self.verify_recover)
+            || waits(&self.encrypt)
+            || waits(&self.decrypt)
+    }
+
+    /// The user's PIN was given again: every operation waiting for it may
+    /// go on, each until it ends.
+    fn authenticated(&mut self) {
+        fn clear<T: ?Sized>(slot: &mut Option<Active<T>>) {
+            if let Some(a) = slot {
+                a.awaiting_login = false;
+            }
+        }
+        clear(&mut self.digest);
+        clear(&mut self.sign);
+        clear(&mut self.verify);
+        clear(&mut self.sign_recover);
+        clear(&mut self.verify_recover);
+        clear(&mut self.encrypt);
+        clear(&mut self.decrypt);
+    }
 }
 
 /// What a key is used for, and the attribute that permits it.
@@ -92,7 +141,8 @@ impl Usage {
 }
 
 /// Run `start` on the key behind `handle` once every common check passed;
-/// the operation is marked private when the key is.
+/// the operation is marked private when the key is, and awaiting a
+/// context-specific login when the key asks for one per use.
 fn with_key<T: ?Sized>(
     session: &SoftSession,
     mechanism: &Mechanism,
@@ -104,6 +154,7 @@ fn with_key<T: ?Sized>(
     use_key(session, mechanism, handle, usage, key_types, |attrs| {
         Ok(Active {
             private: attrs.is_private(),
+            awaiting_login: always_authenticate(attrs),
             op: start(attrs)?,
         })
     })
@@ -183,6 +234,13 @@ pub fn mechanism_allowed(attrs: &Attributes, kind: CK_MECHANISM_TYPE) -> bool {
     }
 }
 
+/// Whether each use of the key needs the user's PIN again (§4.9): a private
+/// key with CKA_ALWAYS_AUTHENTICATE=TRUE. Only private keys have the
+/// attribute; the policy lets it be TRUE only on a private object.
+fn always_authenticate(attrs: &Attributes) -> bool {
+    attrs.class() == CKO_PRIVATE_KEY && attrs.flag(CKA_ALWAYS_AUTHENTICATE, false)
+}
+
 /// Key types held as CKO_SECRET_KEY objects.
 pub(super) fn is_secret_type(key_type: CK_KEY_TYPE) -> bool {
     !matches!(
@@ -212,13 +270,14 @@ fn begin<T: ?Sized>(
 
 /// The operation in `slot`, if it may go on: none is
 /// CKR_OPERATION_NOT_INITIALIZED; one on a private key after the user
-/// logged out ends, CKR_USER_NOT_LOGGED_IN.
+/// logged out, or one still awaiting its context-specific login, ends,
+/// CKR_USER_NOT_LOGGED_IN.
 fn active<T: ?Sized>(slot: &mut Option<Active<T>>, logged_in: bool) -> Result<&mut T> {
-    let expired = match slot {
+    let refused = match slot {
         None => return Err(Rv::OPERATION_NOT_INITIALIZED),
-        Some(a) => a.private && !logged_in,
+        Some(a) => (a.private && !logged_in) || a.awaiting_login,
     };
-    if expired {
+    if refused {
         *slot = None;
         return Err(Rv::USER_NOT_LOGGED_IN);
     }
@@ -336,6 +395,7 @@ impl SoftSession {
             let digest = self.capability(mechanism, |o| o.digest)?;
             Ok(Active {
                 private: false,
+                awaiting_login: false,
                 op: digest.start(&mechanism.param)?,
             })
         })
@@ -657,6 +717,40 @@ impl SoftSession {
         )
     }
 
+    /// C_Login with CKU_CONTEXT_SPECIFIC (PKCS#11 3.0 §5.6, and §4.9 on
+    /// CKA_ALWAYS_AUTHENTICATE): the user's PIN, given after C_SignInit or
+    /// C_DecryptInit with a key that asks for it on each use, lets that
+    /// operation go on until it ends. The PIN is always the user's: only
+    /// the user sees private keys (SoftHSMv2 checks whoever is logged in,
+    /// which comes to the same). A session with two such operations (a
+    /// signature and a decryption) has both let go by one login. The
+    /// session state does not change.
+    ///
+    /// # Errors
+    /// CKR_USER_NOT_LOGGED_IN when the user is not logged in;
+    /// CKR_OPERATION_NOT_INITIALIZED when no operation of this session
+    /// waits for it (none active, or its key lacks CKA_ALWAYS_AUTHENTICATE,
+    /// or it was given already), the operations untouched;
+    /// `Token::reauthenticate`'s CKR_PIN_INCORRECT (the operation still
+    /// waits) and CKR_PIN_LOCKED (the user is logged out).
+    pub(super) fn crypto_context_login(&self, pin: &[u8]) -> Result<()> {
+        match self.token().login_state() {
+            Login::User => {}
+            Login::Public => return Err(Rv::USER_NOT_LOGGED_IN),
+            // The SO sees no private key, so nothing can wait.
+            Login::So => return Err(Rv::OPERATION_NOT_INITIALIZED),
+        }
+        // Held through the PIN check, so the PIN goes to the operations
+        // that were waiting when it was asked for, and to no later one.
+        let mut ops = self.operations();
+        if !ops.awaiting_login() {
+            return Err(Rv::OPERATION_NOT_INITIALIZED);
+        }
+        self.token().reauthenticate(pin)?;
+        ops.authenticated();
+        Ok(())
+    }
+
     /// C_SessionCancel (3.0 §5.6) for the cryptographic operations named in
     /// `flags` (CKF_ENCRYPT, CKF_DECRYPT, CKF_DIGEST, CKF_SIGN, CKF_VERIFY);
     /// cancelling an operation that is not active is not an error.
@@ -695,174 +789,5 @@ fn cipher_slot(ops: &mut Operations, encrypt: bool) -> &mut Option<Active<dyn Ci
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn with_allowed(list: &[CK_MECHANISM_TYPE]) -> Attributes {
-        let mut a = Attributes::new();
-        let bytes: Vec<u8> = list.iter().flat_map(|m| m.to_ne_bytes()).collect();
-        a.set_bytes(CKA_ALLOWED_MECHANISMS, &bytes);
-        a
-    }
-
-    #[test]
-    fn allowed_mechanisms() {
-        assert!(mechanism_allowed(&Attributes::new(), CKM_ECDSA));
-        assert!(mechanism_allowed(&with_allowed(&[]), CKM_ECDSA));
-        let a = with_allowed(&[CKM_SHA256, CKM_ECDSA]);
-        assert!(mechanism_allowed(&a, CKM_ECDSA));
-        assert!(!mechanism_allowed(&a, CKM_ECDSA_SHA256));
-        let mut bad = Attributes::new();
-        bad.set_bytes(CKA_ALLOWED_MECHANISMS, &[1, 2, 3]);
-        assert!(!mechanism_allowed(&bad, CKM_ECDSA));
-    }
-
-    /// A signing operation that writes `len` bytes of 0xaa, or fails.
-    struct Fake {
-        len: usize,
-        fail: bool,
-        multipart: bool,
-    }
-
-    impl SignOp for Fake {
-        fn signature_len(&self) -> usize {
-            self.len
-        }
-        fn multipart(&self) -> bool {
-            self.multipart
-        }
-        fn update(&mut self, _data: &[u8]) -> Result<()> {
-            if self.fail {
-                Err(Rv::DATA_LEN_RANGE)
-            } else {
-                Ok(())
-            }
-        }
-        fn finish(self: Box<Self>, out: &mut [u8]) -> Result<usize> {
-            out[..self.len].fill(0xaa);
-            Ok(self.len)
-        }
-    }
-
-    fn slot(fail: bool, multipart: bool, private: bool) -> Option<Active<dyn SignOp>> {
-        Some(Active {
-            private,
-            op: Box::new(Fake {
-                len: 8,
-                fail,
-                multipart,
-            }),
-        })
-    }
-
-    fn sign(
-        slot: &mut Option<Active<dyn SignOp>>,
-        logged_in: bool,
-        out: &mut Output,
-    ) -> Result<()> {
-        finish_into(
-            slot,
-            logged_in,
-            |op| op.signature_len(),
-            out,
-            |mut op, buf| {
-                op.update(b"data")?;
-                op.finish(buf)
-            },
-        )
-    }
-
-    #[test]
-    fn two_call_convention_keeps_the_operation() {
-        let mut s = slot(false, true, false);
-        // Length query.
-        let mut out = Output::new(None);
-        assert_eq!(sign(&mut s, true, &mut out), Ok(()));
-        assert_eq!(out.len(), 8);
-        assert!(s.is_some());
-        // Short buffer.
-        let mut short = [0u8; 7];
-        let mut out = Output::new(Some(&mut short));
-        assert_eq!(sign(&mut s, true, &mut out), Err(Rv::BUFFER_TOO_SMALL));
-        assert_eq!(out.len(), 8);
-        assert!(s.is_some());
-        // Done: the operation ends.
-        let mut buf = [0u8; 10];
-        let mut out = Output::new(Some(&mut buf));
-        assert_eq!(sign(&mut s, true, &mut out), Ok(()));
-        assert_eq!(out.len(), 8);
-        assert!(s.is_none());
-        assert_eq!(buf[..8], [0xaa; 8]);
-        let mut out = Output::new(None);
-        assert_eq!(
-            sign(&mut s, true, &mut out),
-            Err(Rv::OPERATION_NOT_INITIALIZED)
-        );
-    }
-
-    #[test]
-    fn errors_end_the_operation() {
-        let mut s = slot(true, true, false);
-        let mut buf = [0u8; 8];
-        let mut out = Output::new(Some(&mut buf));
-        assert_eq!(sign(&mut s, true, &mut out), Err(Rv::DATA_LEN_RANGE));
-        assert!(s.is_none());
-
-        let mut s = slot(true, true, false);
-        assert_eq!(
-            feed(&mut s, true, |op| op.multipart(), |op| op.update(b"x")),
-            Err(Rv::DATA_LEN_RANGE)
-        );
-        assert!(s.is_none());
-
-        let mut s = slot(false, false, false);
-        assert_eq!(
-            feed(&mut s, true, |op| op.multipart(), |op| op.update(b"x")),
-            Err(Rv::FUNCTION_NOT_SUPPORTED)
-        );
-        assert!(s.is_none());
-
-        let mut s = slot(false, true, false);
-        assert_eq!(
-            feed(&mut s, true, |op| op.multipart(), |op| op.update(b"x")),
-            Ok(())
-        );
-        assert!(s.is_some());
-    }
-
-    #[test]
-    fn private_key_operations_end_at_logout() {
-        let mut s = slot(false, true, true);
-        assert!(feed(&mut s, true, |_| true, |op| op.update(b"x")).is_ok());
-        let mut out = Output::new(None);
-        assert_eq!(sign(&mut s, false, &mut out), Err(Rv::USER_NOT_LOGGED_IN));
-        assert!(s.is_none());
-        // A public key's operation does not care.
-        let mut s = slot(false, true, false);
-        let mut out = Output::new(None);
-        assert_eq!(sign(&mut s, false, &mut out), Ok(()));
-    }
-
-    #[test]
-    fn one_operation_of_a_kind() {
-        let mut s = slot(false, true, false);
-        assert_eq!(
-            begin(&mut s, || unreachable!("not started")),
-            Err(Rv::OPERATION_ACTIVE)
-        );
-        let mut empty: Option<Active<dyn SignOp>> = None;
-        assert_eq!(
-            begin(&mut empty, || Err(Rv::KEY_HANDLE_INVALID)),
-            Err(Rv::KEY_HANDLE_INVALID)
-        );
-        assert!(empty.is_none());
-    }
-
-    #[test]
-    fn secret_types() {
-        assert!(is_secret_type(CKK_AES));
-        assert!(is_secret_type(CKK_GENERIC_SECRET));
-        assert!(!is_secret_type(CKK_EC));
-        assert!(!is_secret_type(CKK_EC_EDWARDS));
-    }
-}
+#[path = "crypto_tests.rs"]
+mod tests;

@@ -97,7 +97,12 @@ impl Session for SoftSession {
         Ok(())
     }
 
+    /// CKU_CONTEXT_SPECIFIC concerns this session's operations
+    /// (`crypto.rs`); the SO and the user log in to the token.
     fn login(&self, user: CK_USER_TYPE, pin: &[u8]) -> Result<()> {
+        if user == CKU_CONTEXT_SPECIFIC {
+            return self.crypto_context_login(pin);
+        }
         self.token.login(user, pin)
     }
 

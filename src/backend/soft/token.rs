@@ -306,8 +306,9 @@ impl Token {
             CKU_SO => (Role::So, Login::So),
             CKU_USER => (Role::User, Login::User),
             CKU_CONTEXT_SPECIFIC => {
-                // Re-authentication is only for keys with
-                // CKA_ALWAYS_AUTHENTICATE, which need an operation first.
+                // Re-authentication is for an operation on a key with
+                // CKA_ALWAYS_AUTHENTICATE: the session that has one calls
+                // `reauthenticate`; without one, this is all there is.
                 return Err(match self.login_state() {
                     Login::Public => Rv::USER_NOT_LOGGED_IN,
                     _ => Rv::OPERATION_NOT_INITIALIZED,
@@ -343,6 +344,41 @@ impl Token {
         }
         log::info!("{:?} logged in to token {}", role, self.serial_str());
         Ok(())
+    }
+
+    /// Check the user's PIN again for one operation on a key with
+    /// CKA_ALWAYS_AUTHENTICATE (C_Login with CKU_CONTEXT_SPECIFIC, PKCS#11
+    /// 3.0 §4.9). The PIN is checked and counted exactly as a C_Login's
+    /// (the same wrong-PIN counter and lock); the login state does not
+    /// change, except as §4.9 says: when re-authentication finds the PIN
+    /// locked, the attempt that locked it included, C_Login answers
+    /// CKR_PIN_LOCKED and the user is logged out of the token.
+    ///
+    /// # Errors
+    /// CKR_USER_NOT_LOGGED_IN when the user is not logged in;
+    /// CKR_PIN_INCORRECT, CKR_PIN_LOCKED; CKR_DEVICE_ERROR when the store
+    /// cannot be read or written.
+    pub fn reauthenticate(&self, pin: &[u8]) -> Result<()> {
+        if self.login_state() != Login::User {
+            return Err(Rv::USER_NOT_LOGGED_IN);
+        }
+        match self.check_pin(Role::User, pin) {
+            // The token key it unwrapped is wiped as it drops.
+            Ok(_) => Ok(()),
+            Err(rv @ (Rv::PIN_INCORRECT | Rv::PIN_LOCKED)) => {
+                let locked = self.state.read().meta.user_fails >= self.config.max_pin_attempts;
+                if !locked {
+                    return Err(rv);
+                }
+                log::warn!(
+                    "user PIN of token {} locked at re-authentication: user logged out",
+                    self.serial_str()
+                );
+                self.end_login();
+                Err(Rv::PIN_LOCKED)
+            }
+            Err(rv) => Err(rv),
+        }
     }
 
     /// C_Logout.
