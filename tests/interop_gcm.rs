@@ -7,25 +7,31 @@
 //! command is), called through its EVP interface. Not aws-lc-rs: ProzHSM's
 //! AES is aws-lc-rs, and a check against the same code proves nothing.
 //!
-//! GCM is checked at the parameters ProzHSM accepts (96-bit IV, 128-bit
-//! tag); both directions, empty to 1 MiB, single- and multi-part, AES-128
-//! and AES-256, and a forged tag is refused.
+//! GCM with a 96-bit IV and 128-bit tag (aws-lc-rs's AEAD) is checked in
+//! both directions, empty to 1 MiB, single- and multi-part, AES-128 and
+//! AES-256, and a forged tag is refused. Other IV lengths (1 to 60 bytes
+//! here; the spec allows up to 2^32 - 1) and tags of 96 to 120 bits (the
+//! `awslc::gcm` path) are checked against OpenSSL and against SoftHSMv2
+//! (Debian's softhsm2, which scripts/test.sh installs), both ways; tags
+//! under 96 bits are refused in both policy profiles.
 
 mod common;
 
 use std::ffi::{c_int, c_void};
 use std::ptr;
 
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::vendor_defined::VendorDefinedMechanism;
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, KeyType, ObjectClass, ObjectHandle};
-use cryptoki::session::Session;
-use cryptoki_sys::{CKR_AEAD_DECRYPT_FAILED, CK_AES_CTR_PARAMS};
+use cryptoki::session::{Session, UserType};
+use cryptoki::types::AuthPin;
+use cryptoki_sys::CK_AES_CTR_PARAMS;
 use libloading::{Library, Symbol};
 
-use common::Fixture;
+use common::{Fixture, SoftHsm, SOFTHSM_MODULE, SO_PIN, USER_PIN};
 
 const KEY_128: [u8; 16] = *b"\x2b\x7e\x15\x16\x28\xae\xd2\xa6\xab\xf7\x15\x88\x09\xcf\x4f\x3c";
 const KEY_256: [u8; 32] = [
@@ -124,11 +130,135 @@ fn gcm_forgeries_from_openssl_output_are_refused() {
         let err = s.decrypt(&gcm(&iv, aad), h, input).unwrap_err();
         let rv = rv(err);
         assert!(
-            matches!(
-                rv,
-                RvError::UnknownErrorCode(CKR_AEAD_DECRYPT_FAILED) | RvError::EncryptedDataInvalid
-            ),
+            matches!(rv, RvError::EncryptedDataInvalid),
             "{what}: {rv:?}"
+        );
+    }
+}
+
+/// IV lengths and tag lengths past aws-lc-rs's AEAD: (IV bytes, tag bits).
+const OTHER_SIZES: [(usize, u64); 7] = [
+    (16, 96),
+    (1, 104),
+    (8, 112),
+    (60, 120),
+    (16, 128),
+    (12, 96),
+    (128, 128),
+];
+
+#[test]
+fn gcm_other_sizes_equal_openssl_both_ways() {
+    let ossl = OpenSsl::load();
+    let (_f, s) = session();
+    for key in [&KEY_128[..], &KEY_256[..]] {
+        let h = import_aes(&s, key);
+        for (i, (iv_len, tag_bits)) in OTHER_SIZES.into_iter().enumerate() {
+            let what = format!(
+                "AES-{}, {iv_len}-byte IV, {tag_bits}-bit tag",
+                key.len() * 8
+            );
+            let tag_len = tag_bits as usize / 8;
+            let iv = pattern(iv_len, 0x70 + i as u8);
+            let aad = pattern(i * 5, 0x33);
+            let data = pattern(1000 + i, i as u8);
+            let mech = gcm_sized(&iv, &aad, tag_bits);
+            let sealed = s.encrypt(&mech, h, &data).expect("C_Encrypt GCM");
+            let (mut expected, tag) = ossl.gcm_encrypt(key, &iv, &aad, &data);
+            expected.extend_from_slice(&tag[..tag_len]);
+            assert_eq!(sealed, expected, "{what}");
+            let (ct, tag) = sealed.split_at(data.len());
+            let plain = ossl
+                .gcm_decrypt(key, &iv, &aad, ct, tag)
+                .unwrap_or_else(|| panic!("OpenSSL refused the token's output, {what}"));
+            assert_eq!(plain, data, "{what}");
+            // Multi-part decryption of OpenSSL's output in the token.
+            s.decrypt_init(&mech, h).expect("C_DecryptInit");
+            let mut plain = Vec::new();
+            for piece in expected.chunks(333) {
+                plain.extend(s.decrypt_update(piece).expect("C_DecryptUpdate"));
+            }
+            plain.extend(s.decrypt_final().expect("C_DecryptFinal"));
+            assert_eq!(plain, data, "{what}");
+            let mut forged = expected.clone();
+            *forged.last_mut().expect("tag") ^= 1;
+            assert_eq!(
+                rv(s.decrypt(&mech, h, &forged).unwrap_err()),
+                RvError::EncryptedDataInvalid,
+                "{what}"
+            );
+        }
+    }
+}
+
+/// A 16-byte IV and a 96-bit tag (and the other sizes): ProzHSM encrypts,
+/// SoftHSMv2 decrypts, and the other way round; the ciphertexts are equal.
+#[test]
+fn gcm_other_sizes_with_softhsm_both_ways() {
+    let (_f, s) = session();
+    let sh = SoftHsmToken::new();
+    for key in [&KEY_128[..], &KEY_256[..]] {
+        let hp = import_aes(&s, key);
+        let hs = import_aes(sh.session(), key);
+        for (i, (iv_len, tag_bits)) in OTHER_SIZES.into_iter().enumerate() {
+            let what = format!(
+                "AES-{}, {iv_len}-byte IV, {tag_bits}-bit tag",
+                key.len() * 8
+            );
+            let iv = pattern(iv_len, 0x90 + i as u8);
+            let aad = pattern(i * 11, 0x5c);
+            let data = pattern(4099 + i, 0x20 + i as u8);
+            let mech = gcm_sized(&iv, &aad, tag_bits);
+            let ours = s.encrypt(&mech, hp, &data).expect("ProzHSM C_Encrypt");
+            assert_eq!(ours.len(), data.len() + tag_bits as usize / 8, "{what}");
+            let theirs = sh
+                .session()
+                .encrypt(&mech, hs, &data)
+                .expect("SoftHSMv2 C_Encrypt");
+            assert_eq!(ours, theirs, "{what}");
+            let plain = sh
+                .session()
+                .decrypt(&mech, hs, &ours)
+                .unwrap_or_else(|e| panic!("SoftHSMv2 refused ProzHSM's output, {what}: {e}"));
+            assert_eq!(plain, data, "{what}");
+            let plain = s
+                .decrypt(&mech, hp, &theirs)
+                .unwrap_or_else(|e| panic!("ProzHSM refused SoftHSMv2's output, {what}: {e}"));
+            assert_eq!(plain, data, "{what}");
+        }
+    }
+}
+
+/// Tags under 96 bits (SP 800-38D's 32 and 64 included) are refused at
+/// C_EncryptInit / C_DecryptInit under the default profile and under the
+/// relaxed `softhsm` one alike: no policy rule relaxes them.
+#[test]
+fn gcm_short_tags_are_refused_in_every_profile() {
+    for config in ["", "[policy]\nprofile = \"softhsm\""] {
+        let f = Fixture::with_config(config);
+        let slot = f.init_token("short-tags");
+        let s = f.user_session(slot);
+        let h = import_aes(&s, &KEY_128);
+        for (iv_len, tag_bits) in [(16, 64), (12, 64), (16, 32), (12, 32), (12, 0), (12, 100)] {
+            let iv = pattern(iv_len, 1);
+            let mech = gcm_sized(&iv, b"", tag_bits);
+            let what = format!("config {config:?}: {iv_len}-byte IV, {tag_bits}-bit tag");
+            assert_eq!(
+                common::code(s.encrypt_init(&mech, h)),
+                RvError::MechanismParamInvalid,
+                "{what}"
+            );
+            assert_eq!(
+                common::code(s.decrypt_init(&mech, h)),
+                RvError::MechanismParamInvalid,
+                "{what}"
+            );
+        }
+        let empty_iv = gcm_sized(&[], b"", 128);
+        assert_eq!(
+            common::code(s.encrypt_init(&empty_iv, h)),
+            RvError::MechanismParamInvalid,
+            "config {config:?}: empty IV"
         );
     }
 }
@@ -190,6 +320,13 @@ fn gcm<'a>(iv: &'a [u8; 12], aad: &'a [u8]) -> Mechanism<'a> {
     Mechanism::AesGcm(GcmParams::new(iv, aad, 128.into()).expect("GCM params"))
 }
 
+/// CKM_AES_GCM with any IV and tag length (the IV copied and leaked, as in
+/// [`gcm`]).
+fn gcm_sized<'a>(iv: &[u8], aad: &'a [u8], tag_bits: u64) -> Mechanism<'a> {
+    let iv: &'a mut [u8] = Box::leak(iv.to_vec().into_boxed_slice());
+    Mechanism::AesGcm(GcmParams::new(iv, aad, tag_bits.into()).expect("GCM params"))
+}
+
 fn gcm_encrypt(s: &Session, key: ObjectHandle, iv: &[u8; 12], aad: &[u8], data: &[u8]) -> Vec<u8> {
     s.encrypt(&gcm(iv, aad), key, data).expect("C_Encrypt GCM")
 }
@@ -213,6 +350,64 @@ fn nonce(seed: u8) -> [u8; 12] {
         *b = seed.wrapping_add(i as u8 * 17);
     }
     n
+}
+
+// ---------------------------------------------------------------------------
+// The SoftHSMv2 side: a throw-away token, logged in as its user.
+
+struct SoftHsmToken {
+    session: Option<Session>,
+    p11: Option<Pkcs11>,
+    _dir: SoftHsm,
+}
+
+impl SoftHsmToken {
+    fn new() -> SoftHsmToken {
+        assert!(
+            common::softhsm_available(),
+            "{SOFTHSM_MODULE} missing: install Debian's softhsm2 (scripts/test.sh does)"
+        );
+        let dir = SoftHsm::new();
+        dir.init_token("interop", SO_PIN, USER_PIN);
+        // ProzHSM reads PROZHSM_CONF first, so this leaves it alone.
+        std::env::set_var("SOFTHSM2_CONF", dir.conf());
+        let p11 = Pkcs11::new(SOFTHSM_MODULE).expect("load SoftHSMv2");
+        p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+            .expect("SoftHSMv2 C_Initialize");
+        let slot = p11
+            .get_slots_with_initialized_token()
+            .expect("slots")
+            .into_iter()
+            .find(|s| {
+                p11.get_token_info(*s)
+                    .map(|i| i.label() == "interop")
+                    .unwrap_or(false)
+            })
+            .expect("SoftHSMv2 token");
+        let session = p11.open_rw_session(slot).expect("SoftHSMv2 session");
+        session
+            .login(UserType::User, Some(&AuthPin::new(USER_PIN.into())))
+            .expect("SoftHSMv2 login");
+        SoftHsmToken {
+            session: Some(session),
+            p11: Some(p11),
+            _dir: dir,
+        }
+    }
+
+    fn session(&self) -> &Session {
+        self.session.as_ref().expect("open until drop")
+    }
+}
+
+impl Drop for SoftHsmToken {
+    fn drop(&mut self) {
+        // The session closes before the library is finalized.
+        drop(self.session.take());
+        if let Some(p) = self.p11.take() {
+            let _ = p.finalize();
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -392,8 +392,11 @@ fn other_hardening_rules() {
         let key = target(&c, 16, true);
         let mut iv = [0u8; 12];
         for (bits, code) in [
+            (32, CKR_MECHANISM_PARAM_INVALID),
             (64, CKR_MECHANISM_PARAM_INVALID),
-            (96, CKR_MECHANISM_PARAM_INVALID),
+            (88, CKR_MECHANISM_PARAM_INVALID),
+            (96, CKR_OK),
+            (112, CKR_OK),
             (128, CKR_OK),
         ] {
             let gcm = GcmParams::new(&mut iv, b"", (bits as CK_ULONG).into()).expect("params");

@@ -65,6 +65,10 @@ pub unsafe fn decode(kind: CK_MECHANISM_TYPE, p: *const u8, len: CK_ULONG) -> Re
                 tag_bits: s.ulTagBits,
             })
         }
+        // 3.0's layout. ulIvBits is not read: 3.0 §2.13.5 says to give the
+        // IV's length in ulIvLen and not in ulIvBits, and clients fill it
+        // in differently (0, or ulIvLen * 8), so the IV is ulIvLen bytes
+        // whatever ulIvBits says.
         CKM_AES_GCM => {
             // SAFETY: forwarded contract; the length is checked first.
             let s = unsafe { read::<CK_GCM_PARAMS>(p, len) }?;
@@ -291,6 +295,29 @@ mod tests {
         // SAFETY: `s` lives through the call; the NULL IV is refused.
         let r = unsafe { decode(CKM_AES_GCM, p, size_of::<CK_GCM_PARAMS>() as CK_ULONG) };
         assert!(matches!(r, Err(Rv::MECHANISM_PARAM_INVALID)));
+    }
+
+    #[test]
+    fn gcm_iv_length_is_ul_iv_len() {
+        let mut iv = [7u8; 16];
+        let mut aad = *b"aad";
+        for iv_bits in [0, 96, 128, 12345] {
+            let s = CK_GCM_PARAMS {
+                pIv: iv.as_mut_ptr(),
+                ulIvLen: 16,
+                ulIvBits: iv_bits,
+                pAAD: aad.as_mut_ptr(),
+                ulAADLen: 3,
+                ulTagBits: 96,
+            };
+            let p = &s as *const CK_GCM_PARAMS as *const u8;
+            // SAFETY: `s`, `iv` and `aad` live through the call.
+            let m = unsafe { decode(CKM_AES_GCM, p, size_of::<CK_GCM_PARAMS>() as CK_ULONG) };
+            assert!(
+                matches!(m, Ok(MechParam::Gcm { ref iv, ref aad, tag_bits: 96 }) if iv.len() == 16 && aad == b"aad"),
+                "ulIvBits {iv_bits}"
+            );
+        }
     }
 
     #[test]

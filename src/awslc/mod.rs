@@ -8,6 +8,8 @@
 //!   signing of any DigestInfo, sign/verify-recover), keys under 2048 bits
 //!   for the legacy profile, PSS and OAEP with any hash pair, and keys built
 //!   from their components without re-validating them at every use.
+//! - AES-GCM: IVs other than 96 bits and tags shorter than 128 bits, through
+//!   `EVP_AEAD` (aws-lc-rs's `aead` takes neither).
 //!
 //! Each file wraps one family in types that own their C objects and free
 //! them on drop; nothing outside this module sees a raw pointer. `unsafe`
@@ -18,4 +20,5 @@
 //! so key components copied into its big numbers are wiped when the owning
 //! object drops.
 
+pub(crate) mod gcm;
 pub(crate) mod rsa;

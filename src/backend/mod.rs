@@ -112,7 +112,8 @@ pub enum MechParam {
         shared_data: Vec<u8>,
         public_data: Vec<u8>,
     },
-    /// CK_GCM_PARAMS (CKM_AES_GCM, the 3.0 layout with ulIvBits).
+    /// CK_GCM_PARAMS (CKM_AES_GCM: the 3.0 layout with ulIvBits, or
+    /// 2.40's without). The IV is ulIvLen bytes; ulIvBits is not used.
     Gcm {
         iv: Vec<u8>,
         aad: Vec<u8>,

@@ -1,7 +1,8 @@
-//! AES (PKCS#11 3.0 Current Mechanisms §2.9–2.12) through aws-lc-rs:
-//! CKM_AES_ECB, CKM_AES_CBC, CKM_AES_CBC_PAD, CKM_AES_CTR and CKM_AES_GCM,
-//! single- and multi-part (CMAC is in `cmac.rs`). Key generation (CKM_AES_KEY_GEN) is in `hmac.rs` with the
-//! other secret-key generators.
+//! AES (PKCS#11 3.0 Current Mechanisms §2.9–2.13) through aws-lc-rs (GCM
+//! at the IV and tag sizes it lacks through `awslc::gcm`): CKM_AES_ECB,
+//! CKM_AES_CBC, CKM_AES_CBC_PAD, CKM_AES_CTR and CKM_AES_GCM, single- and
+//! multi-part (CMAC is in `cmac.rs`). Key generation (CKM_AES_KEY_GEN) is in
+//! `hmac.rs` with the other secret-key generators.
 //!
 //! - ECB and CBC take whole blocks: a total length that is not a multiple of
 //!   16 ends in CKR_DATA_LEN_RANGE (encrypt) or CKR_ENCRYPTED_DATA_LEN_RANGE
@@ -9,13 +10,9 @@
 //! - CBC_PAD pads with PKCS#7. Decryption holds the last block back until
 //!   C_DecryptFinal (it may be the padding); bad padding is
 //!   CKR_ENCRYPTED_DATA_INVALID.
-//! - GCM takes CK_GCM_PARAMS (3.0 layout, or 2.40's without ulIvBits) with a
-//!   96-bit IV and a 128-bit tag — the only sizes aws-lc-rs's AEAD offers;
-//!   others are CKR_MECHANISM_PARAM_INVALID, and tags under 96 bits would be
-//!   refused by policy anyway. The output is ciphertext || tag. Both
-//!   directions buffer until C_*Final (decryption must not release
-//!   plaintext before the tag is checked); a wrong tag is
-//!   CKR_AEAD_DECRYPT_FAILED (3.0).
+//! - GCM takes CK_GCM_PARAMS (3.0 layout, or 2.40's without ulIvBits): an
+//!   IV of 1 to 2^32 - 1 bytes, AAD of up to 2^32 - 1 bytes, and a tag of
+//!   96 to 128 bits in whole bytes; see [`AesGcm`].
 
 use aws_lc_rs::aead;
 use aws_lc_rs::cipher::{
@@ -24,14 +21,24 @@ use aws_lc_rs::cipher::{
 use cryptoki_sys::*;
 use zeroize::Zeroizing;
 
+use crate::awslc::gcm::GcmKey;
 use crate::backend::MechParam;
 use crate::error::{Result, Rv};
 use crate::mechanisms::{key_value, no_param, CipherOp, Decrypt, Encrypt};
 use crate::object::Attributes;
 
 const BLOCK: usize = 16;
-const GCM_IV_LEN: usize = 12;
-const GCM_TAG_BITS: CK_ULONG = 128;
+/// The tag lengths CKM_AES_GCM takes, in bits: NIST SP 800-38D §5.2.1.2's
+/// 96 to 128. The spec allows 0 to 128; shorter tags (SP 800-38D's 32 and
+/// 64 for special uses, and anything that is not whole bytes) are refused
+/// in every profile, as no rule of `config::Rule` relaxes them.
+const GCM_TAG_BITS: [CK_ULONG; 5] = [96, 104, 112, 120, 128];
+/// The longest IV and AAD CK_GCM_PARAMS may give (3.0 §2.13.5: 2^32 - 1
+/// bytes each).
+const GCM_MAX_LEN: u64 = (1 << 32) - 1;
+/// The IV and tag lengths aws-lc-rs's AEAD serves (bytes).
+const FAST_IV_LEN: usize = 12;
+const FAST_TAG_LEN: usize = 16;
 const AES_KEYS: &[CK_KEY_TYPE] = &[CKK_AES];
 
 /// The block modes.
@@ -49,7 +56,28 @@ pub static AES_ECB: AesBlock = AesBlock(Mode::Ecb);
 pub static AES_CBC: AesBlock = AesBlock(Mode::Cbc);
 pub static AES_CBC_PAD: AesBlock = AesBlock(Mode::CbcPad);
 
-/// CKM_AES_GCM.
+/// CKM_AES_GCM (3.0 Current Mechanisms §2.13.2; CK_GCM_PARAMS §2.13.5).
+///
+/// - The IV is ulIvLen bytes, 1 to 2^32 - 1 as 3.0 allows (2.40 said 256 at
+///   most); ulIvBits is not used (the spec says not to). AAD may be empty
+///   and up to 2^32 - 1 bytes long.
+/// - ulTagBits may be 96, 104, 112, 120 or 128. The spec allows 0 to 128;
+///   shorter tags and ones that are not whole bytes are
+///   CKR_MECHANISM_PARAM_INVALID under every profile (no `config::Rule`
+///   relaxes them: forging a 64-bit tag takes far fewer tries, NIST SP
+///   800-38D appendix C), as are an empty or too long IV or AAD.
+/// - A 96-bit IV with a 128-bit tag runs on aws-lc-rs's AEAD (the fast,
+///   measured path); every other size on AWS-LC's EVP_AEAD through
+///   `awslc::gcm`. Both give the same bytes for the same input.
+/// - The output is ciphertext || tag. Both directions buffer until C_*Final
+///   (decryption must not release plaintext before the tag is checked):
+///   C_EncryptUpdate / C_DecryptUpdate return no bytes.
+/// - A tag that does not match (wrong key, IV, AAD, ciphertext or tag) is
+///   CKR_ENCRYPTED_DATA_INVALID and releases no plaintext: C_Decrypt's code
+///   for invalid ciphertext, and the one clients map to a failed tag (Java's
+///   SunPKCS11 turns it, and not 3.0's CKR_AEAD_DECRYPT_FAILED, into
+///   AEADBadTagException). Input shorter than the tag is
+///   CKR_ENCRYPTED_DATA_LEN_RANGE.
 pub struct AesGcm;
 
 pub static AES_GCM: AesGcm = AesGcm;
@@ -282,6 +310,8 @@ impl CipherOp for BlockOp {
 // GCM.
 
 impl AesGcm {
+    /// Check CK_GCM_PARAMS against the spec and the token's policy and
+    /// build the operation on the path that serves those sizes.
     fn start(
         &self,
         param: &MechParam,
@@ -291,23 +321,36 @@ impl AesGcm {
         let MechParam::Gcm { iv, aad, tag_bits } = param else {
             return Err(Rv::MECHANISM_PARAM_INVALID);
         };
-        if *tag_bits != GCM_TAG_BITS {
+        if !GCM_TAG_BITS.contains(tag_bits) {
             return Err(Rv::MECHANISM_PARAM_INVALID);
         }
-        let nonce: [u8; GCM_IV_LEN] = iv
-            .as_slice()
-            .try_into()
-            .map_err(|_| Rv::MECHANISM_PARAM_INVALID)?;
+        if iv.is_empty() || iv.len() as u64 > GCM_MAX_LEN || aad.len() as u64 > GCM_MAX_LEN {
+            return Err(Rv::MECHANISM_PARAM_INVALID);
+        }
+        let tag_len = (*tag_bits / 8) as usize;
         let value = key_bytes(key)?;
-        let alg = match value.len() {
-            16 => &aead::AES_128_GCM,
-            24 => &aead::AES_192_GCM,
-            _ => &aead::AES_256_GCM,
+        let engine = match <[u8; FAST_IV_LEN]>::try_from(iv.as_slice()) {
+            Ok(nonce) if tag_len == FAST_TAG_LEN => {
+                let alg = match value.len() {
+                    16 => &aead::AES_128_GCM,
+                    24 => &aead::AES_192_GCM,
+                    _ => &aead::AES_256_GCM,
+                };
+                let key =
+                    aead::UnboundKey::new(alg, value.as_slice()).map_err(|_| Rv::KEY_SIZE_RANGE)?;
+                GcmEngine::Fast {
+                    key: aead::LessSafeKey::new(key),
+                    nonce,
+                }
+            }
+            _ => GcmEngine::Any {
+                key: GcmKey::new(&value, tag_len)?,
+                iv: iv.clone(),
+            },
         };
-        let key = aead::UnboundKey::new(alg, value.as_slice()).map_err(|_| Rv::KEY_SIZE_RANGE)?;
         Ok(Box::new(GcmOp {
-            key: aead::LessSafeKey::new(key),
-            nonce,
+            engine,
+            tag_len,
             aad: aad.clone(),
             encrypt,
             data: Zeroizing::new(Vec::new()),
@@ -335,16 +378,82 @@ impl Decrypt for AesGcm {
     }
 }
 
+/// Who does the GCM arithmetic.
+enum GcmEngine {
+    /// aws-lc-rs's AEAD: the 96-bit IV and 128-bit tag (measured fastest).
+    Fast {
+        key: aead::LessSafeKey,
+        nonce: [u8; FAST_IV_LEN],
+    },
+    /// AWS-LC's EVP_AEAD through `awslc::gcm`: any other IV or tag length.
+    Any { key: GcmKey, iv: Vec<u8> },
+}
+
 struct GcmOp {
-    key: aead::LessSafeKey,
-    nonce: [u8; GCM_IV_LEN],
+    engine: GcmEngine,
+    /// The tag length in bytes (12 to 16).
+    tag_len: usize,
     aad: Vec<u8>,
     encrypt: bool,
     /// Everything fed so far (plaintext when encrypting: wiped on drop).
     data: Zeroizing<Vec<u8>>,
 }
 
-const TAG_LEN: usize = (GCM_TAG_BITS / 8) as usize;
+impl GcmOp {
+    /// The output for `total` bytes of input.
+    fn output_len(&self, total: usize) -> usize {
+        if self.encrypt {
+            total + self.tag_len
+        } else {
+            total.saturating_sub(self.tag_len)
+        }
+    }
+
+    fn seal(&mut self, out: &mut [u8]) -> Result<usize> {
+        let data = &mut *self.data;
+        let n = data.len();
+        let out = out.get_mut(..n + self.tag_len).ok_or(Rv::GENERAL_ERROR)?;
+        match &self.engine {
+            GcmEngine::Fast { key, nonce } => {
+                let nonce = aead::Nonce::assume_unique_for_key(*nonce);
+                let aad = aead::Aad::from(self.aad.as_slice());
+                let tag = key
+                    .seal_in_place_separate_tag(nonce, aad, data)
+                    .map_err(|_| Rv::DATA_LEN_RANGE)?;
+                out[..n].copy_from_slice(data);
+                out[n..].copy_from_slice(tag.as_ref());
+                Ok(n + self.tag_len)
+            }
+            GcmEngine::Any { key, iv } => key.seal(iv, &self.aad, data, out),
+        }
+    }
+
+    fn open(&mut self, out: &mut [u8]) -> Result<usize> {
+        let data = &mut *self.data;
+        if data.len() < self.tag_len {
+            return Err(Rv::ENCRYPTED_DATA_LEN_RANGE);
+        }
+        // Opened in the op's own buffer; only a checked plaintext is copied
+        // to the caller's.
+        let plain: &[u8] = match &self.engine {
+            GcmEngine::Fast { key, nonce } => {
+                let nonce = aead::Nonce::assume_unique_for_key(*nonce);
+                let aad = aead::Aad::from(self.aad.as_slice());
+                key.open_in_place(nonce, aad, data)
+                    .map_err(|_| Rv::ENCRYPTED_DATA_INVALID)?
+            }
+            GcmEngine::Any { key, iv } => {
+                let n = key.open_in_place(iv, &self.aad, data)?;
+                &data[..n]
+            }
+        };
+        let n = plain.len();
+        out.get_mut(..n)
+            .ok_or(Rv::GENERAL_ERROR)?
+            .copy_from_slice(plain);
+        Ok(n)
+    }
+}
 
 impl CipherOp for GcmOp {
     fn update_len(&self, _input_len: usize) -> usize {
@@ -357,48 +466,18 @@ impl CipherOp for GcmOp {
     }
 
     fn final_len(&self) -> usize {
-        if self.encrypt {
-            self.data.len() + TAG_LEN
-        } else {
-            self.data.len().saturating_sub(TAG_LEN)
-        }
+        self.output_len(self.data.len())
     }
 
     fn oneshot_len(&self, input_len: usize) -> usize {
-        if self.encrypt {
-            self.data.len() + input_len + TAG_LEN
-        } else {
-            (self.data.len() + input_len).saturating_sub(TAG_LEN)
-        }
+        self.output_len(self.data.len() + input_len)
     }
 
     fn finish(mut self: Box<Self>, out: &mut [u8]) -> Result<usize> {
-        let nonce = aead::Nonce::assume_unique_for_key(self.nonce);
-        let aad = aead::Aad::from(self.aad.as_slice());
-        let data = &mut *self.data;
         if self.encrypt {
-            let n = data.len();
-            let tag = self
-                .key
-                .seal_in_place_separate_tag(nonce, aad, data)
-                .map_err(|_| Rv::FUNCTION_FAILED)?;
-            let out = out.get_mut(..n + TAG_LEN).ok_or(Rv::GENERAL_ERROR)?;
-            out[..n].copy_from_slice(data);
-            out[n..].copy_from_slice(tag.as_ref());
-            Ok(n + TAG_LEN)
+            self.seal(out)
         } else {
-            if data.len() < TAG_LEN {
-                return Err(Rv::ENCRYPTED_DATA_LEN_RANGE);
-            }
-            let plain = self
-                .key
-                .open_in_place(nonce, aad, data)
-                .map_err(|_| Rv::AEAD_DECRYPT_FAILED)?;
-            let n = plain.len();
-            out.get_mut(..n)
-                .ok_or(Rv::GENERAL_ERROR)?
-                .copy_from_slice(plain);
-            Ok(n)
+            self.open(out)
         }
     }
 }

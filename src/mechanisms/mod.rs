@@ -380,8 +380,8 @@ pub trait CipherOp: Send {
     /// Finish; returns the bytes written to `out`.
     ///
     /// # Errors
-    /// CKR_DATA_LEN_RANGE, CKR_ENCRYPTED_DATA_INVALID,
-    /// CKR_AEAD_DECRYPT_FAILED ...
+    /// CKR_DATA_LEN_RANGE, CKR_ENCRYPTED_DATA_INVALID (bad padding, a GCM
+    /// tag that does not match) ...
     fn finish(self: Box<Self>, out: &mut [u8]) -> Result<usize>;
 
     /// An upper bound of the single-part output for `input_len` bytes.
