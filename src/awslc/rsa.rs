@@ -609,3 +609,47 @@ impl Drop for PkeyCtx {
         unsafe { sys::EVP_PKEY_CTX_free(self.0.as_ptr()) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where a fresh key's first signature spends its time. Run:
+    /// `cargo test --release --lib awslc::rsa::tests::first_use_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "measurement"]
+    fn first_use_cost() {
+        let key = RsaKey::generate(2048, &[1, 0, 1]).expect("generate");
+        let c = key.components().expect("components");
+        let parts = PrivateComponents {
+            d: c[2].as_slice(),
+            crt: Some([
+                c[3].as_slice(),
+                c[4].as_slice(),
+                c[5].as_slice(),
+                c[6].as_slice(),
+                c[7].as_slice(),
+            ]),
+        };
+        let msg = [7u8; 51];
+        let mut sig = [0u8; 256];
+        for blinding in [true, false] {
+            let t = std::time::Instant::now();
+            for _ in 0..100 {
+                let k = RsaKey::private(c[0].as_slice(), c[1].as_slice(), &parts).expect("key");
+                if !blinding {
+                    // SAFETY: the key is ours.
+                    unsafe { sys::RSA_set_flags(k.rsa.as_ptr(), sys::RSA_FLAG_NO_BLINDING) };
+                }
+                k.sign_pkcs1(&msg, &mut sig).expect("sign");
+            }
+            println!("fresh key, blinding {blinding}: {:?}/sig", t.elapsed() / 100);
+        }
+        let k = RsaKey::private(c[0].as_slice(), c[1].as_slice(), &parts).expect("key");
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            k.sign_pkcs1(&msg, &mut sig).expect("sign");
+        }
+        println!("warm key: {:?}/sig", t.elapsed() / 100);
+    }
+}
