@@ -30,3 +30,9 @@ pub use arena::lock_status;
 pub use memory::SecretBytes;
 pub use registers::clear_registers;
 pub use seal::{reset_after_fork, Sealed};
+
+/// The fork generation: changes in every forked child, so caches of secret
+/// state can tell they were inherited (and must not be reused).
+pub fn fork_generation() -> u64 {
+    fork::generation()
+}
