@@ -530,6 +530,21 @@ fn pkcs1_decryption_rejects_implicitly() {
     assert!(row.ops.decrypt.is_some());
 }
 
+/// The synthetic messages are OpenSSL's (the same algorithm, so a client
+/// moving between the two sees the same answers), and a real ciphertext
+/// still decrypts.
+#[test]
+fn implicit_rejection_matches_openssl() {
+    let (_, private) = openssl_key();
+    for (ct, want) in v::IMPLICIT_REJECTION {
+        assert_eq!(
+            decrypt_with(&RSA_PKCS_CIPHER, &MechParam::None, &private, &hex(ct)),
+            Ok(hex(want)),
+            "{ct}"
+        );
+    }
+}
+
 /// CKM_RSA_X_509 is the bare RSA function: signing the PKCS#1 v1.5
 /// encoding of a DigestInfo gives the PKCS#1 signature; encrypt and
 /// decrypt are inverse; short inputs are left-padded.
