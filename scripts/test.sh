@@ -19,6 +19,11 @@ command -v gcore >/dev/null || packages+=(gdb)
 # OpenSSL's pkcs11 engine (libp11) and xxd, for conformance/openssl-interop.sh.
 openssl engine pkcs11 >/dev/null 2>&1 || packages+=(libengine-pkcs11-openssl)
 command -v xxd >/dev/null || packages+=(xxd)
+# OpenSSH (conformance/ssh.sh), a JDK for SunPKCS11 (conformance/
+# java-sunpkcs11.sh), PyKCS11 (conformance/python-pykcs11.sh).
+command -v ssh-agent >/dev/null || packages+=(openssh-client)
+command -v java >/dev/null || packages+=(default-jdk-headless)
+python3 -c 'import PyKCS11' >/dev/null 2>&1 || packages+=(python3-pykcs11)
 if [ ${#packages[@]} -gt 0 ]; then
     echo "== installing ${packages[*]}"
     sudo=""
