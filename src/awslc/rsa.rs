@@ -808,11 +808,16 @@ fn modulus_id(n: *const sys::BIGNUM, e: *const sys::BIGNUM) -> Result<[u8; 32]> 
     Ok(id)
 }
 
+/// How long a thread waits for the pair cache before making its own pair:
+/// the lock is held for a few list operations, so only a forked child whose
+/// parent held it (the lock then never opens) waits this long.
+const CACHE_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// A cached pair for the key `id`, taken out of the cache (so two threads
-/// never share one). None when there is none, or when the cache's lock is
-/// held (also what a forked child of a thread holding it would see).
+/// never share one). None when there is none, or when the cache's lock
+/// cannot be had (see [`CACHE_WAIT`]).
 fn take_pair(id: &[u8; 32]) -> Option<BlindingPair> {
-    let mut cache = BLINDINGS.try_lock()?;
+    let mut cache = BLINDINGS.try_lock_for(CACHE_WAIT)?;
     let generation = secure::fork_generation();
     if cache.generation != generation {
         // Inherited from the parent: its pairs are its own.
@@ -825,7 +830,7 @@ fn take_pair(id: &[u8; 32]) -> Option<BlindingPair> {
 
 /// Return a pair to the cache.
 fn put_pair(pair: BlindingPair) {
-    if let Some(mut cache) = BLINDINGS.try_lock() {
+    if let Some(mut cache) = BLINDINGS.try_lock_for(CACHE_WAIT) {
         if cache.generation != secure::fork_generation() {
             return;
         }
