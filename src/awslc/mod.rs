@@ -10,6 +10,9 @@
 //!   from their components without re-validating them at every use.
 //! - AES-GCM: IVs other than 96 bits and tags shorter than 128 bits, through
 //!   `EVP_AEAD` (aws-lc-rs's `aead` takes neither).
+//! - ECDSA on P-256/P-384/P-521: signing keys made of the private scalar
+//!   alone (aws-lc-rs recomputes the public point at every parse, a scalar
+//!   multiplication as costly as the signature).
 //!
 //! Each file wraps one family in types that own their C objects and free
 //! them on drop; nothing outside this module sees a raw pointer. `unsafe`
@@ -20,5 +23,6 @@
 //! so key components copied into its big numbers are wiped when the owning
 //! object drops.
 
+pub(crate) mod ec;
 pub(crate) mod gcm;
 pub(crate) mod rsa;

@@ -30,6 +30,7 @@ use k256::ecdsa::hazmat::SignPrimitive;
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use zeroize::Zeroizing;
 
+use crate::awslc::ec::{EcPrivateKey, Group};
 use crate::backend::{MechParam, Template};
 use crate::error::{Result, Rv};
 use crate::mechanisms::digest::{Hash, SignInput};
@@ -142,8 +143,12 @@ pub fn decode_point<'a>(value: &'a [u8], bare_len: &[usize]) -> &'a [u8] {
 /// Which crate does ECDSA on a curve: the one place this is decided.
 #[derive(Clone, Copy)]
 pub enum Backend {
-    /// aws-lc-rs: assembly for the NIST curves (~9x `p256`'s signing speed).
+    /// AWS-LC: assembly for the NIST curves (~9x `p256`'s signing speed).
+    /// Signing goes through its C API with a key of the scalar alone
+    /// ([`EcPrivateKey`]: no public point recomputed at each C_SignInit);
+    /// verification, generation and ECDH through aws-lc-rs.
     Lc {
+        group: Group,
         sign: &'static lc::EcdsaSigningAlgorithm,
         verify: &'static lc::EcdsaVerificationAlgorithm,
         digest: &'static lc_digest::Algorithm,
@@ -171,6 +176,7 @@ pub static CURVES: &[Curve] = &[
         len: 32,
         digest_len: 32,
         backend: Backend::Lc {
+            group: Group::P256,
             sign: &lc::ECDSA_P256_SHA256_FIXED_SIGNING,
             verify: &lc::ECDSA_P256_SHA256_FIXED,
             digest: &lc_digest::SHA256,
@@ -182,6 +188,7 @@ pub static CURVES: &[Curve] = &[
         len: 48,
         digest_len: 48,
         backend: Backend::Lc {
+            group: Group::P384,
             sign: &lc::ECDSA_P384_SHA384_FIXED_SIGNING,
             verify: &lc::ECDSA_P384_SHA384_FIXED,
             digest: &lc_digest::SHA384,
@@ -193,6 +200,7 @@ pub static CURVES: &[Curve] = &[
         len: 66,
         digest_len: 64,
         backend: Backend::Lc {
+            group: Group::P521,
             sign: &lc::ECDSA_P521_SHA512_FIXED_SIGNING,
             verify: &lc::ECDSA_P521_SHA512_FIXED,
             digest: &lc_digest::SHA512,
@@ -268,23 +276,9 @@ impl Curve {
     fn signing_key(&self, key: &Attributes) -> Result<SigningKey> {
         let scalar = self.scalar(key)?;
         match self.backend {
-            Backend::Lc { sign, digest, .. } => {
-                // RFC 5915 ECPrivateKey without the public key: aws-lc
-                // computes it. The DER copy of the scalar is wiped on drop.
-                // Sized up front: a reallocation would free an unwiped
-                // copy of the scalar.
-                let oid = self.id.oid_der();
-                let mut body =
-                    Zeroizing::new(Vec::with_capacity(3 + 4 + scalar.len() + 4 + oid.len()));
-                body.extend_from_slice(&[0x02, 0x01, 0x01]);
-                der::tlv_into(&mut body, der::OCTET_STRING, &scalar);
-                der::tlv_into(&mut body, 0xa0, &oid);
-                let mut der_key = Zeroizing::new(Vec::with_capacity(body.len() + 4));
-                der::tlv_into(&mut der_key, der::SEQUENCE, &body);
-                let pair = lc::EcdsaKeyPair::from_private_key_der(sign, &der_key)
-                    .map_err(|_| Rv::KEY_SIZE_RANGE)?;
-                Ok(SigningKey::Lc(pair, digest))
-            }
+            // The scalar alone, range-checked (1 <= d < n); the public
+            // point, which signing does not use, is not computed.
+            Backend::Lc { group, .. } => EcPrivateKey::new(group, &scalar).map(SigningKey::Lc),
             // The secret key alone: k256's SigningKey would also compute
             // the public key, a scalar multiplication as costly as signing.
             Backend::K256 => k256::SecretKey::from_slice(&scalar)
@@ -354,23 +348,19 @@ pub fn check_key(key: &Attributes) -> Result<()> {
     }
 }
 
-/// A parsed private key, held for one operation. aws-lc frees its EC_KEY
+/// A parsed private key, held for one operation. AWS-LC frees its EC_KEY
 /// with OPENSSL_free, which cleanses the memory; k256's SecretKey zeroizes
 /// itself on drop.
 enum SigningKey {
-    Lc(lc::EcdsaKeyPair, &'static lc_digest::Algorithm),
+    Lc(EcPrivateKey),
     K256(k256::SecretKey),
 }
 
 impl SigningKey {
     fn sign(&self, prehash: &[u8], out: &mut [u8]) -> Result<usize> {
         match self {
-            SigningKey::Lc(pair, digest) => {
-                let d = lc_digest::Digest::import_less_safe(prehash, digest)
-                    .map_err(|_| Rv::GENERAL_ERROR)?;
-                let sig = pair.sign_digest(&d).map_err(|_| Rv::FUNCTION_FAILED)?;
-                copy_out(sig.as_ref(), out)
-            }
+            // Random nonces hedged with the key and digest (see awslc::ec).
+            SigningKey::Lc(key) => key.sign_digest(prehash, out),
             SigningKey::K256(key) => {
                 // RFC 6979 nonces; k256's signing primitive normalizes to
                 // low-S. The scalar's working copy is wiped on drop.

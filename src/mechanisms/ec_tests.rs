@@ -1,6 +1,7 @@
 //! ECDSA tests: curve names, a known-answer P-256 verification (RFC 6979
 //! A.2.5), sign/verify round trips on every curve and hash, the CKM_ECDSA
-//! digest rules, and low-S on secp256k1.
+//! digest rules, low-S on secp256k1, the scalar range, and where a
+//! signature's time goes (an ignored measurement).
 
 use super::*;
 use crate::mechanisms::test_util::{hex, key};
@@ -269,4 +270,101 @@ fn check_key_for_import() {
     );
     let other = key(CKK_EC, &[(CKA_EC_PARAMS, &brainpool)], Some(&[1u8; 32]));
     assert_eq!(check(&other), Err(Rv::CURVE_NOT_SUPPORTED));
+}
+
+/// Where a P-256/384/521 signature's time goes: building the key from its
+/// scalar (C_SignInit), the signature alone, and both through the
+/// mechanism. Run:
+/// `cargo test --release --lib ec::tests::sign_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement"]
+fn sign_cost() {
+    const N: u32 = 2000;
+    for curve in CURVES.iter().filter(|c| c.id != CurveId::Secp256k1) {
+        let (_, private) = pair(curve.id);
+        let t = std::time::Instant::now();
+        for _ in 0..N {
+            drop(curve.signing_key(&private).expect("build"));
+        }
+        let build = t.elapsed() / N;
+        let key = curve.signing_key(&private).expect("build");
+        let digest = [0x5au8; 32];
+        let prehash = curve.prehash(&digest).expect("prehash");
+        let mut sig = [0u8; 132];
+        let t = std::time::Instant::now();
+        for _ in 0..N {
+            key.sign(&prehash[..curve.digest_len], &mut sig)
+                .expect("sign");
+        }
+        let sign_only = t.elapsed() / N;
+        let t = std::time::Instant::now();
+        for _ in 0..N {
+            let mut op = Sign::start(&ECDSA, &MechParam::None, &private).expect("init");
+            op.update(&digest).expect("update");
+            op.finish(&mut sig).expect("sign");
+        }
+        let both = t.elapsed() / N;
+        println!(
+            "{:?}: build {build:?}/key, sign {sign_only:?}/sig, start+sign {both:?}/sig \
+             ({:.0}/s)",
+            curve.id,
+            1.0 / both.as_secs_f64()
+        );
+    }
+}
+
+/// The table's lengths agree with AWS-LC's groups.
+#[test]
+fn table_lengths_match_groups() {
+    for curve in CURVES {
+        if let Backend::Lc { group, .. } = curve.backend {
+            assert_eq!(group.order_len(), curve.len, "{:?}", curve.id);
+        }
+    }
+}
+
+/// Scalars 0 and n are refused at C_SignInit and at import, with the codes
+/// the aws-lc-rs parser gave.
+#[test]
+fn scalar_range() {
+    // The order n of each NIST curve, and n - 1.
+    let orders = [
+        (
+            CurveId::P256,
+            "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551",
+        ),
+        (
+            CurveId::P384,
+            "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF\
+             581A0DB248B0A77AECEC196ACCC52973",
+        ),
+        (
+            CurveId::P521,
+            "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\
+             FA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
+        ),
+    ];
+    for (id, n) in orders {
+        let p = params(id);
+        let n = hex(n);
+        let mut below = n.clone();
+        *below.last_mut().expect("non-empty") -= 1;
+        for bad in [vec![0u8; n.len()], n] {
+            let k = key(CKK_EC, &[(CKA_EC_PARAMS, &p)], Some(&bad));
+            assert!(
+                matches!(
+                    Sign::start(&ECDSA, &MechParam::None, &k),
+                    Err(Rv::KEY_SIZE_RANGE)
+                ),
+                "{id:?}"
+            );
+            assert_eq!(
+                crate::mechanisms::check_key(&k),
+                Err(Rv::ATTRIBUTE_VALUE_INVALID)
+            );
+        }
+        let k = key(CKK_EC, &[(CKA_EC_PARAMS, &p)], Some(&below));
+        assert_eq!(crate::mechanisms::check_key(&k), Ok(()));
+        sign(&ECDSA_SHA256, &k, b"n - 1 is a key");
+    }
 }
