@@ -30,14 +30,15 @@
 //! Backend per family (issue 3 measured them); each family file uses one
 //! crate, and the EC curves name theirs in one table, [`ec::CURVES`]:
 //! - digests SHA-1/SHA-2/SHA3, HMAC, AES (ECB, CBC, CBC_PAD, CTR, GCM,
-//!   CMAC): `aws-lc-rs`; MD5: `md-5` (digest only);
+//!   CMAC): `aws-lc-rs` (GCM with other IV or tag sizes: `awslc::gcm`);
+//!   MD5: `md-5` (digest only);
 //! - ECDSA and ECDH on P-256/P-384/P-521: `aws-lc-rs`, ECDSA signing through
 //!   AWS-LC's C API (`awslc::ec`, a key of the scalar alone); on secp256k1:
 //!   `k256`;
 //! - Ed25519: `aws-lc-rs`, Ed25519ph: `ed25519-dalek` (the measurement is
 //!   written down in [`eddsa`]);
-//! - RSA: `aws-lc-rs` (constant-time private operations; see [`rsa`] for
-//!   why, and for what its API leaves out).
+//! - RSA: AWS-LC through `awslc::rsa` (constant-time, blinded private
+//!   operations; see [`rsa`] for why, and why not aws-lc-rs's safe API).
 
 pub mod aes;
 pub mod cmac;
