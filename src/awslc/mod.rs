@@ -10,6 +10,9 @@
 //!   from their components without re-validating them at every use.
 //! - AES-GCM: IVs other than 96 bits and tags shorter than 128 bits, through
 //!   `EVP_AEAD` (aws-lc-rs's `aead` takes neither).
+//! - Digests: MD5, SHA-1 and SHA-2 on the low-level contexts, whose running
+//!   state can be exported and imported (C_GetOperationState and
+//!   C_SetOperationState); aws-lc-rs's `digest::Context` hides it.
 //!
 //! Each file wraps one family in types that own their C objects and free
 //! them on drop; nothing outside this module sees a raw pointer. `unsafe`
@@ -20,5 +23,6 @@
 //! so key components copied into its big numbers are wiped when the owning
 //! object drops.
 
+pub(crate) mod digest;
 pub(crate) mod gcm;
 pub(crate) mod rsa;
