@@ -13,6 +13,9 @@
 //! - ECDSA on P-256/P-384/P-521: signing keys made of the private scalar
 //!   alone (aws-lc-rs recomputes the public point at every parse, a scalar
 //!   multiplication as costly as the signature).
+//! - Digests: MD5, SHA-1 and SHA-2 on the low-level contexts, whose running
+//!   state can be exported and imported (C_GetOperationState and
+//!   C_SetOperationState); aws-lc-rs's `digest::Context` hides it.
 //!
 //! Each file wraps one family in types that own their C objects and free
 //! them on drop; nothing outside this module sees a raw pointer. `unsafe`
@@ -23,6 +26,7 @@
 //! so key components copied into its big numbers are wiped when the owning
 //! object drops.
 
+pub(crate) mod digest;
 pub(crate) mod ec;
 pub(crate) mod gcm;
 pub(crate) mod rsa;

@@ -29,9 +29,10 @@
 //!
 //! Backend per family (issue 3 measured them); each family file uses one
 //! crate, and the EC curves name theirs in one table, [`ec::CURVES`]:
-//! - digests SHA-1/SHA-2/SHA3, HMAC, AES (ECB, CBC, CBC_PAD, CTR, GCM,
-//!   CMAC): `aws-lc-rs` (GCM with other IV or tag sizes: `awslc::gcm`);
-//!   MD5: `md-5` (digest only);
+//! - digests MD5 (digest only), SHA-1 and SHA-2: AWS-LC's hash contexts
+//!   through `crate::awslc::digest` (their state can be saved); SHA3, HMAC,
+//!   AES (ECB, CBC, CBC_PAD, CTR, GCM, CMAC): `aws-lc-rs` (GCM with other IV
+//!   or tag sizes: `awslc::gcm`);
 //! - ECDSA and ECDH on P-256/P-384/P-521: `aws-lc-rs`, ECDSA signing through
 //!   AWS-LC's C API (`awslc::ec`, a key of the scalar alone); on secp256k1:
 //!   `k256`;
@@ -135,6 +136,16 @@ pub trait Digest: Sync {
     /// # Errors
     /// CKR_MECHANISM_PARAM_INVALID.
     fn start(&self, param: &MechParam) -> Result<Box<dyn DigestOp>>;
+
+    /// A digest operation going on from `state`, a state
+    /// [`DigestOp::save`] gave for this mechanism (C_SetOperationState,
+    /// PKCS#11 3.0 §5.6). The bytes come from a client: nothing in them is
+    /// trusted.
+    ///
+    /// # Errors
+    /// CKR_SAVED_STATE_INVALID for bytes that are not such a state, and for
+    /// a mechanism whose state cannot be saved.
+    fn restore(&self, state: &[u8]) -> Result<Box<dyn DigestOp>>;
 }
 
 /// C_SignInit (also C_SignRecoverInit where a mechanism allows it).
@@ -291,11 +302,28 @@ pub trait DigestOp: Send {
     /// The digest's length.
     fn output_len(&self) -> usize;
 
-    /// Feed data (C_DigestUpdate, C_DigestKey).
+    /// Feed data (C_DigestUpdate).
     ///
     /// # Errors
     /// None for the digests so far; the signature allows a refusal.
     fn update(&mut self, data: &[u8]) -> Result<()>;
+
+    /// Feed a key's value (C_DigestKey). As [`DigestOp::update`], but the
+    /// running state now depends on a secret (the hash's buffer may hold
+    /// the key bytes themselves), so it can no longer be saved.
+    ///
+    /// # Errors
+    /// As [`DigestOp::update`].
+    fn update_secret(&mut self, key: &[u8]) -> Result<()>;
+
+    /// The mechanism and the running state, for C_GetOperationState
+    /// (PKCS#11 3.0 §5.6); [`Digest::restore`] of that mechanism reads the
+    /// state back. The operation goes on unchanged.
+    ///
+    /// # Errors
+    /// CKR_STATE_UNSAVEABLE after [`DigestOp::update_secret`], and for a
+    /// hash whose state is not reachable (SHA-3).
+    fn save(&self) -> Result<(CK_MECHANISM_TYPE, Vec<u8>)>;
 
     /// Write the digest into `out` (at least [`DigestOp::output_len`] bytes);
     /// returns its length.

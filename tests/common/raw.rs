@@ -347,6 +347,58 @@ impl Client {
         })
     }
 
+    /// C_DigestInit (for digests the `cryptoki` crate does not name: MD5,
+    /// SHA-3).
+    pub fn digest_init(&self, mut m: Mech) -> Result<(), CK_RV> {
+        let mut mech = m.raw();
+        // SAFETY: the mechanism lives through the call.
+        check(unsafe { self.f().C_DigestInit.unwrap()(self.h, &mut mech) })
+    }
+
+    /// C_GetOperationState, asking for the length first.
+    pub fn operation_state(&self) -> Result<Vec<u8>, CK_RV> {
+        let mut len: CK_ULONG = 0;
+        // SAFETY: a length query with a valid length pointer.
+        check(unsafe { self.f().C_GetOperationState.unwrap()(self.h, ptr::null_mut(), &mut len) })?;
+        let mut out = vec![0u8; len as usize];
+        // SAFETY: `out` holds `len` bytes.
+        check(unsafe {
+            self.f().C_GetOperationState.unwrap()(self.h, out.as_mut_ptr(), &mut len)
+        })?;
+        out.truncate(len as usize);
+        Ok(out)
+    }
+
+    /// C_GetOperationState into a buffer of `room` bytes (`None`: NULL):
+    /// the code and the length reported.
+    pub fn operation_state_into(&self, room: Option<usize>) -> (CK_RV, CK_ULONG) {
+        let mut out = vec![0u8; room.unwrap_or(0)];
+        let mut len = room.unwrap_or(0) as CK_ULONG;
+        let p = if room.is_some() {
+            out.as_mut_ptr()
+        } else {
+            ptr::null_mut()
+        };
+        // SAFETY: `p` is NULL or holds `room` bytes.
+        let rv = unsafe { self.f().C_GetOperationState.unwrap()(self.h, p, &mut len) };
+        (rv, len)
+    }
+
+    /// C_SetOperationState with the given key handles.
+    pub fn set_operation_state(&self, state: &[u8], enc_key: H, auth_key: H) -> Result<(), CK_RV> {
+        let mut state = state.to_vec();
+        // SAFETY: `state` lives through the call.
+        check(unsafe {
+            self.f().C_SetOperationState.unwrap()(
+                self.h,
+                state.as_mut_ptr(),
+                state.len() as CK_ULONG,
+                enc_key,
+                auth_key,
+            )
+        })
+    }
+
     /// The handles C_FindObjects returns for a template.
     pub fn find(&self, attrs: &[A]) -> Vec<H> {
         let mut keep = Vec::new();

@@ -428,7 +428,8 @@ impl SoftSession {
 
     /// C_DigestKey: only a secret key's value can be digested; any other
     /// object is CKR_KEY_INDIGESTIBLE (as SoftHSMv2). Digesting a private
-    /// key object makes the digest private: it ends at logout.
+    /// key object makes the digest private: it ends at logout. Either way
+    /// the digest's state can no longer be saved (`opstate.rs`).
     pub(super) fn crypto_digest_key(&self, key: CK_OBJECT_HANDLE) -> Result<()> {
         let user = self.user();
         let mut ops = self.operations();
@@ -455,7 +456,7 @@ impl SoftSession {
                     &mut ops.digest,
                     user,
                     |_| true,
-                    |op| op.update(v.as_slice()),
+                    |op| op.update_secret(v.as_slice()),
                 )
             }
             Err(rv) => {
@@ -787,6 +788,9 @@ fn cipher_slot(ops: &mut Operations, encrypt: bool) -> &mut Option<Active<dyn Ci
         &mut ops.decrypt
     }
 }
+
+#[path = "opstate.rs"]
+mod opstate;
 
 #[cfg(test)]
 #[path = "crypto_tests.rs"]

@@ -219,6 +219,20 @@ impl Session for SoftSession {
         Ok(())
     }
 
+    /// A saved digest only (`opstate.rs`).
+    fn operation_state(&self, out: &mut Output) -> Result<()> {
+        self.crypto_operation_state(out)
+    }
+
+    fn set_operation_state(
+        &self,
+        state: &[u8],
+        enc_key: CK_OBJECT_HANDLE,
+        auth_key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
+        self.crypto_set_operation_state(state, enc_key, auth_key)
+    }
+
     fn digest_init(&self, mechanism: &Mechanism) -> Result<()> {
         self.crypto_digest_init(mechanism)
     }
