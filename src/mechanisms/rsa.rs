@@ -44,7 +44,8 @@
 //! A ciphertext with bad padding does not fail: it decrypts to a synthetic
 //! message derived from the key and the ciphertext ([`implicit`]), in
 //! constant time, so neither the answer nor its timing tells a
-//! Bleichenbacher attacker anything. Unwrapping with CKM_RSA_PKCS is also
+//! Bleichenbacher attacker anything; the ciphertext 0 too (Wycheproof's
+//! rsa_pkcs1 tcId 27), as in OpenSSL. Unwrapping with CKM_RSA_PKCS is also
 //! refused under `strict` (`allow_pkcs1v15_unwrap`).
 
 #[path = "rsa_implicit.rs"]
@@ -669,7 +670,13 @@ impl CipherOp for RsaDecryptOp {
             }
             (CipherPadding::Pkcs1, _, Some(d)) => {
                 let mut em = SecretBytes::try_zeroed(self.len)?;
-                self.key.decrypt_raw(input, em.as_mut_slice())?;
+                // 0^d is 0, whose padding is wrong like any other: it gets
+                // its synthetic message too (AWS-LC's raw operation refuses
+                // the input 0, and an error would set it apart). The
+                // ciphertext is public, so the branch leaks nothing.
+                if input.iter().any(|b| *b != 0) {
+                    self.key.decrypt_raw(input, em.as_mut_slice())?;
+                }
                 implicit::decode(em.as_slice(), input, d.as_slice(), clear.as_mut_slice())?
             }
             (CipherPadding::Raw, _, _) => {

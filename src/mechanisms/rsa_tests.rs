@@ -545,6 +545,39 @@ fn implicit_rejection_matches_openssl() {
     }
 }
 
+/// The ciphertexts 0 and 1 (Wycheproof's rsa_pkcs1 tcId 27 and 28) are
+/// bad paddings like any other: no error, OpenSSL's synthetic messages
+/// (OpenSSL 4.0 through pyca/cryptography 48). AWS-LC's raw operation
+/// refuses 0, which once made it the one bad padding with an error.
+#[test]
+fn implicit_rejection_of_zero_and_one() {
+    let (_, private) = openssl_key();
+    let k = 256;
+    let zero = "a0fde3f2f6a054286e60ac544185c642ea6f2af71eda53b8e34c6a033a060747\
+        6e9b87959332a03e1d34866811e035305c0c25da060031893f450741dc06d2d0\
+        4aa857c7566166afd412c8f95ca60692cdd6115853c8cef528cb2263d983878c\
+        8844252f10275ccfa78abc0becaf3ad2b605bec232a5137649d5a317efe53077\
+        04a4800b5f57c19f555018808cbfd88be4c16ed3f1de85e9ffc189a1f54e1b24\
+        acaf360c0015c465dd9524fbbc975bc44fc1c0d7ad7bd1c530f70ebe9e93d2dd\
+        fe816a719a26254212";
+    let one = "62c1aee9ff4b8fdba090ff7bd1ddabd9b2a8cd3e062222d11f9f3a8e0ddf5ea9\
+        21529f04b2849a6a8e92a458beee2fe5aa5d703ac8605fe1b8ff08111dae8b9a\
+        2cead66684c79564df191bd63efe64aa434217558d8b7679e77903bb3b6b9085\
+        1fba95d663641599c604e194e2697800924aaf79cd78da40fc52cc7a09075ca4\
+        5c36ed17974e12b8e39ef491deb26bb7e13ef38f5512a2b49be84f28aed333ac\
+        3829db22ed7131ee3f6f723f10b91dca9749ceeb6a49b1fdf1ff9ba8c3722511\
+        32c37314e9ec0ba333e99807f20eab0c";
+    for (last, want) in [(0u8, zero), (1, one)] {
+        let mut ct = vec![0u8; k];
+        ct[k - 1] = last;
+        assert_eq!(
+            decrypt_with(&RSA_PKCS_CIPHER, &MechParam::None, &private, &ct),
+            Ok(hex(want)),
+            "c = {last}"
+        );
+    }
+}
+
 /// CKM_RSA_X_509 is the bare RSA function: signing the PKCS#1 v1.5
 /// encoding of a DigestInfo gives the PKCS#1 signature; encrypt and
 /// decrypt are inverse; short inputs are left-padded.
