@@ -199,6 +199,28 @@ fn imported_p256_key() {
         .expect("signs");
     s.verify(&Mechanism::EcdsaSha256, public, b"sample", &sig)
         .expect("verifies");
+
+    // C_CreateObject refuses key material that is not what it claims: a
+    // point off the curve, a scalar not below the order.
+    let mut off_curve = vec![0x04, 0x41, 0x04];
+    off_curve.extend([0x11; 64]);
+    let bad_public = s.create_object(&[
+        Attribute::Class(ObjectClass::PUBLIC_KEY),
+        Attribute::KeyType(KeyType::EC),
+        Attribute::Token(false),
+        Attribute::EcParams(P256.to_vec()),
+        Attribute::EcPoint(off_curve),
+    ]);
+    assert_eq!(rv(bad_public.unwrap_err()), RvError::AttributeValueInvalid);
+    let bad_private = s.create_object(&[
+        Attribute::Class(ObjectClass::PRIVATE_KEY),
+        Attribute::KeyType(KeyType::EC),
+        Attribute::Token(false),
+        Attribute::Private(true),
+        Attribute::EcParams(P256.to_vec()),
+        Attribute::Value(vec![0xff; 32]),
+    ]);
+    assert_eq!(rv(bad_private.unwrap_err()), RvError::AttributeValueInvalid);
 }
 
 #[test]

@@ -418,7 +418,34 @@ fn parameters_and_key_checks_at_init() {
             .expect("sign with n, e, d"),
         hex(v::SIG_PKCS1_SHA256)
     );
-    // A public exponent of 3 is refused at use.
+    // Components that disagree are refused at C_CreateObject.
+    let mut bad_dp = hex(v::DP);
+    bad_dp[10] ^= 1;
+    let inconsistent = s.create_object(&[
+        Attribute::Class(ObjectClass::PRIVATE_KEY),
+        Attribute::KeyType(KeyType::RSA),
+        Attribute::Modulus(hex(v::N)),
+        Attribute::PublicExponent(hex(v::E)),
+        Attribute::PrivateExponent(hex(v::D)),
+        Attribute::Prime1(hex(v::P)),
+        Attribute::Prime2(hex(v::Q)),
+        Attribute::Exponent1(bad_dp),
+        Attribute::Exponent2(hex(v::DQ)),
+        Attribute::Coefficient(hex(v::QINV)),
+        Attribute::Sign(true),
+    ]);
+    assert_eq!(code(inconsistent), RvError::AttributeValueInvalid);
+    let mut even = hex(v::N);
+    *even.last_mut().expect("modulus") &= 0xfe;
+    let even_modulus = s.create_object(&[
+        Attribute::Class(ObjectClass::PUBLIC_KEY),
+        Attribute::KeyType(KeyType::RSA),
+        Attribute::Modulus(even),
+        Attribute::PublicExponent(hex(v::E)),
+    ]);
+    assert_eq!(code(even_modulus), RvError::AttributeValueInvalid);
+    // A public exponent of 3 imports (policy, not malformed) and is
+    // refused at use.
     let tiny = s
         .create_object(&[
             Attribute::Class(ObjectClass::PUBLIC_KEY),

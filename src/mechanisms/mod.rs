@@ -555,6 +555,25 @@ impl KeyPolicy {
     }
 }
 
+/// The C_CreateObject check of a key object: material the token
+/// understands must be well formed (an EC or Ed25519 point on its curve, a
+/// scalar in range, RSA components that agree, an AES key of a valid
+/// length). What only the policy refuses (RSA sizes and exponents, see
+/// [`rsa::keys::check_material`]) and curves the token has no arithmetic for
+/// are stored as given and refused at use, as SoftHSMv2 stores them.
+///
+/// # Errors
+/// CKR_ATTRIBUTE_VALUE_INVALID.
+pub fn check_material(key: &Attributes) -> Result<()> {
+    if matches!(key.class(), CKO_PRIVATE_KEY | CKO_PUBLIC_KEY) && key.key_type() == Some(CKK_RSA) {
+        return rsa::keys::check_material(key);
+    }
+    match check_key(key) {
+        Err(Rv::CURVE_NOT_SUPPORTED) => Ok(()),
+        other => other,
+    }
+}
+
 /// A row's CK_MECHANISM_INFO under the configured policy: the RSA rows'
 /// ulMinKeySize is 1024 bits where `allow_rsa_1024` admits such keys.
 pub fn info_under(entry: &MechanismEntry, policy: KeyPolicy) -> CK_MECHANISM_INFO {

@@ -161,8 +161,8 @@ pub fn key_permitted(key: &Attributes, policy: KeyPolicy) -> Result<()> {
     PublicParts::of(key)?.check(min)
 }
 
-/// The import check (`mechanisms::check_key`, for C_CreateObject and
-/// C_UnwrapKey): the public parts as every mechanism takes them, and for a
+/// The unwrap check (`mechanisms::check_key`, for C_UnwrapKey): the public
+/// parts as every mechanism takes them, and for a
 /// private key with its private exponent, AWS-LC's RSA_check_key (n = pq,
 /// the CRT values and d agree with e). Keys of 1024 to 2047 bits pass (the
 /// policy decides at use).
@@ -173,11 +173,35 @@ pub fn key_permitted(key: &Attributes, policy: KeyPolicy) -> Result<()> {
 pub fn check_key(key: &Attributes) -> Result<()> {
     let public = PublicParts::of(key)?;
     public.check(LEGACY_MIN_BITS)?;
+    check_private(key)
+}
+
+/// The C_CreateObject check (`mechanisms::check_material`): the
+/// components are well formed — an odd modulus of at most [`MAX_BITS`], an
+/// odd exponent above 1, and for a private key with its private exponent,
+/// components that agree (RSA_check_key) — while sizes and exponents the
+/// policy refuses (RSA-1024 under `strict`, e = 3) import and are refused
+/// at use, with CKR_KEY_SIZE_RANGE / CKR_PUBLIC_KEY_INVALID.
+///
+/// # Errors
+/// CKR_ATTRIBUTE_VALUE_INVALID.
+pub fn check_material(key: &Attributes) -> Result<()> {
+    let public = PublicParts::of(key)?;
+    let odd = |v: &[u8]| v.last().is_some_and(|b| b & 1 == 1);
+    let e_above_one = public.e.len() > 1 || public.e.first().is_some_and(|b| *b > 1);
+    if !odd(public.n) || public.bits() > MAX_BITS || !odd(public.e) || !e_above_one {
+        return Err(Rv::ATTRIBUTE_VALUE_INVALID);
+    }
+    check_private(key)
+}
+
+/// A private key's components agree, where it has its private exponent
+/// (a key with only some CRT values imports and is refused at use).
+fn check_private(key: &Attributes) -> Result<()> {
     if key.class() != CKO_PRIVATE_KEY || !key.has(CKA_PRIVATE_EXPONENT) {
         return Ok(());
     }
     match PrivateParts::of(key) {
-        // Only some CRT components: imports (and reads back), refused at use.
         Err(Rv::KEY_TYPE_INCONSISTENT) => Ok(()),
         Err(other) => Err(other),
         Ok(parts) => match parts.key() {

@@ -13,6 +13,7 @@ use crate::backend::soft::token::{Login, Token};
 use crate::backend::{AttrQuery, Mechanism, Output, Session, Template};
 use crate::config::Rule;
 use crate::error::{Result, Rv};
+use crate::mechanisms;
 use crate::object::policy::{self, Actor, Hardening};
 use crate::secure::aead;
 
@@ -126,6 +127,7 @@ impl Session for SoftSession {
 
     fn create_object(&self, template: &Template) -> Result<CK_OBJECT_HANDLE> {
         let attrs = policy::for_create_with(template, self.actor(), &self.hardening())?;
+        mechanisms::check_material(&attrs)?;
         self.token.add_object(self.caller(), attrs)
     }
 
