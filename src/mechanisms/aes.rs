@@ -26,6 +26,7 @@ use crate::backend::MechParam;
 use crate::error::{Result, Rv};
 use crate::mechanisms::{key_value, no_param, CipherOp, Decrypt, Encrypt};
 use crate::object::Attributes;
+use crate::secure::WipedVec;
 
 const BLOCK: usize = 16;
 /// The tag lengths CKM_AES_GCM takes, in bits: NIST SP 800-38D §5.2.1.2's
@@ -138,7 +139,7 @@ impl AesBlock {
             mode: self.0,
             key,
             iv,
-            pending: Zeroizing::new(Vec::new()),
+            pending: WipedVec::new(),
         }))
     }
 }
@@ -175,7 +176,7 @@ struct BlockOp {
     iv: [u8; BLOCK],
     /// Input not yet processed (less than a block, or CBC_PAD decryption's
     /// held-back last block).
-    pending: Zeroizing<Vec<u8>>,
+    pending: WipedVec,
 }
 
 impl BlockOp {
@@ -262,8 +263,7 @@ impl CipherOp for BlockOp {
     }
 
     fn finish(mut self: Box<Self>, out: &mut [u8]) -> Result<usize> {
-        let pending = std::mem::take(&mut *self.pending);
-        let pending = Zeroizing::new(pending);
+        let pending = std::mem::take(&mut self.pending);
         match (self.mode, self.decrypting()) {
             (Mode::Ecb | Mode::Cbc, _) => {
                 if pending.is_empty() {
@@ -353,7 +353,7 @@ impl AesGcm {
             tag_len,
             aad: aad.clone(),
             encrypt,
-            data: Zeroizing::new(Vec::new()),
+            data: WipedVec::new(),
         }))
     }
 }
@@ -396,7 +396,7 @@ struct GcmOp {
     aad: Vec<u8>,
     encrypt: bool,
     /// Everything fed so far (plaintext when encrypting: wiped on drop).
-    data: Zeroizing<Vec<u8>>,
+    data: WipedVec,
 }
 
 impl GcmOp {

@@ -32,7 +32,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use parking_lot::{const_mutex, Mutex};
-use zeroize::Zeroize;
 
 use crate::error::{Result, Rv};
 use crate::secure::fork;
@@ -290,15 +289,14 @@ impl Mapping {
         }
     }
 
-    /// Zeroize the usable part (u64 writes: a KDF's scratch can be 64 MiB).
+    /// Zeroize the usable part (at memset speed: a KDF's scratch can be
+    /// 64 MiB).
     fn wipe(&mut self) {
-        let words = self.len / std::mem::size_of::<u64>();
-        // SAFETY: the usable part is page-aligned (so u64-aligned), readable
-        // and writable, `len` bytes long, and owned by this mapping; no
-        // other reference into it outlives the owner that is dropping it.
-        let slice =
-            unsafe { std::slice::from_raw_parts_mut(self.ptr().as_ptr().cast::<u64>(), words) };
-        slice.zeroize();
+        // SAFETY: the usable part is readable and writable, `len` bytes
+        // long, and owned by this mapping; no other reference into it
+        // outlives the owner that is dropping it.
+        let slice = unsafe { std::slice::from_raw_parts_mut(self.ptr().as_ptr(), self.len) };
+        super::memory::wipe(slice);
     }
 }
 
@@ -572,6 +570,7 @@ fn class_of(len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zeroize::Zeroize;
 
     fn fill(slot: &Slot, len: usize, byte: u8) {
         // SAFETY: the slot is live and at least `len` ≤ cap bytes long.

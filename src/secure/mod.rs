@@ -27,7 +27,7 @@ mod registers;
 pub mod seal;
 
 pub use arena::lock_status;
-pub use memory::SecretBytes;
+pub use memory::{wipe, SecretBytes, WipedVec};
 pub use registers::clear_registers;
 pub use seal::{reset_after_fork, Sealed};
 
