@@ -31,13 +31,5 @@ library = $MODULE
 slot = $((slot))
 CFG
 
-out=$(java "$here/java/SunPkcs11Check.java" "$WORK/sunpkcs11.cfg" 1234 2>&1)
-status=$?
-echo "$out" | grep -E '^(ok  |FAIL) - '
-PASSED=$((PASSED + $(grep -c '^ok   - ' <<<"$out")))
-FAILED=$((FAILED + $(grep -c '^FAIL - ' <<<"$out")))
-if [ "$status" -ne 0 ] && ! grep -q '^FAIL - ' <<<"$out"; then
-    FAILED=$((FAILED + 1))
-    echo "FAIL - the Java check program ran: $(tail -n 5 <<<"$out")"
-fi
+check_program "the Java check program" java "$here/java/SunPkcs11Check.java" "$WORK/sunpkcs11.cfg" 1234
 finish

@@ -134,3 +134,19 @@ ckm_name() {
     *) echo "CKM_${name//-/_}$flag" ;;
     esac
 }
+
+# check_program NAME COMMAND...: run a check program that prints lib.sh's
+# "ok   - ..." / "FAIL - ..." lines itself (the Java and Python clients);
+# count its lines, and one failure more if it died without reporting any.
+check_program() {
+    local name=$1 out status
+    shift
+    out=$("$@" 2>&1) && status=0 || status=$?
+    grep -E '^(ok  |FAIL) - ' <<<"$out"
+    PASSED=$((PASSED + $(grep -c '^ok   - ' <<<"$out")))
+    FAILED=$((FAILED + $(grep -c '^FAIL - ' <<<"$out")))
+    if [ "$status" -ne 0 ] && ! grep -q '^FAIL - ' <<<"$out"; then
+        FAILED=$((FAILED + 1))
+        echo "FAIL - $name ran: $(tail -n 5 <<<"$out")"
+    fi
+}

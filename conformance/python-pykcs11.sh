@@ -23,13 +23,5 @@ if ! "$PY" -c 'import PyKCS11' 2>/dev/null; then
 fi
 
 check "a token for python" init_token python
-out=$("$PY" "$here/python/pykcs11_check.py" "$MODULE" python 1234 2>&1)
-status=$?
-echo "$out" | grep -E '^(ok  |FAIL) - '
-PASSED=$((PASSED + $(grep -c '^ok   - ' <<<"$out")))
-FAILED=$((FAILED + $(grep -c '^FAIL - ' <<<"$out")))
-if [ "$status" -ne 0 ] && ! grep -q '^FAIL - ' <<<"$out"; then
-    FAILED=$((FAILED + 1))
-    echo "FAIL - the python check program ran: $(tail -n 5 <<<"$out")"
-fi
+check_program "the python check program" "$PY" "$here/python/pykcs11_check.py" "$MODULE" python 1234
 finish

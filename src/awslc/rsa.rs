@@ -547,27 +547,26 @@ impl RsaKey {
     }
 
     fn verify_raw(&self, input: &[u8], out: &mut [u8], padding: c_int) -> Result<usize> {
-        let mut written = 0usize;
-        // SAFETY: both slices valid for their lengths.
-        let ok = unsafe {
-            sys::RSA_verify_raw(
-                self.rsa.as_ptr(),
-                &mut written,
-                out.as_mut_ptr(),
-                out.len(),
-                input.as_ptr(),
-                input.len(),
-                padding,
-            )
-        };
-        finish(ok, written)
+        self.public_call(sys::RSA_verify_raw, input, out, padding)
     }
 
     fn encrypt(&self, input: &[u8], out: &mut [u8], padding: c_int) -> Result<usize> {
+        self.public_call(sys::RSA_encrypt, input, out, padding)
+    }
+
+    /// One of AWS-LC's public-key calls that share RSA_encrypt's signature.
+    fn public_call(
+        &self,
+        call: PublicCall,
+        input: &[u8],
+        out: &mut [u8],
+        padding: c_int,
+    ) -> Result<usize> {
         let mut written = 0usize;
-        // SAFETY: both slices valid for their lengths.
+        // SAFETY: `call` is RSA_verify_raw or RSA_encrypt, which read
+        // `input` and write at most `out.len()` bytes to `out`.
         let ok = unsafe {
-            sys::RSA_encrypt(
+            call(
                 self.rsa.as_ptr(),
                 &mut written,
                 out.as_mut_ptr(),
@@ -580,6 +579,17 @@ impl RsaKey {
         finish(ok, written)
     }
 }
+
+/// RSA_verify_raw's and RSA_encrypt's C signature.
+type PublicCall = unsafe extern "C" fn(
+    *mut sys::RSA,
+    *mut usize,
+    *mut u8,
+    usize,
+    *const u8,
+    usize,
+    c_int,
+) -> c_int;
 
 /// The result of a call that writes `written` bytes and returns 1 on
 /// success.
