@@ -174,6 +174,39 @@ pub trait Verify: Sync {
     fn start(&self, param: &MechParam, key: &Attributes) -> Result<Box<dyn VerifyOp>>;
 }
 
+/// What every keyed C_*Init asks of its capability (`Sign`, `Verify`,
+/// `Encrypt`, `Decrypt`, `VerifyRecover`): the key types it takes, and an
+/// operation started with a key. Lets the session run one Init for all.
+pub trait KeyedStart<Op: ?Sized> {
+    /// The key types the capability works with.
+    fn key_types(&self) -> &'static [CK_KEY_TYPE];
+
+    /// The operation, from the parameter and the (checked) key.
+    ///
+    /// # Errors
+    /// As the capability's `start`.
+    fn start_with(&self, param: &MechParam, key: &Attributes) -> Result<Box<Op>>;
+}
+
+macro_rules! keyed_start {
+    ($cap:ident, $op:ident) => {
+        impl KeyedStart<dyn $op> for dyn $cap {
+            fn key_types(&self) -> &'static [CK_KEY_TYPE] {
+                $cap::key_types(self)
+            }
+
+            fn start_with(&self, param: &MechParam, key: &Attributes) -> Result<Box<dyn $op>> {
+                self.start(param, key)
+            }
+        }
+    };
+}
+keyed_start!(Sign, SignOp);
+keyed_start!(Verify, VerifyOp);
+keyed_start!(Encrypt, CipherOp);
+keyed_start!(Decrypt, CipherOp);
+keyed_start!(VerifyRecover, RecoverOp);
+
 /// C_VerifyRecoverInit: signatures that carry their data (PKCS#11 3.0
 /// §5.14.9; RSA PKCS#1 v1.5 and raw RSA).
 pub trait VerifyRecover: Sync {

@@ -42,7 +42,7 @@ use crate::backend::soft::token::Login;
 use crate::backend::{Mechanism, Output};
 use crate::config::Config;
 use crate::error::{Result, Rv};
-use crate::mechanisms::{self, CipherOp, DigestOp, RecoverOp, SignOp, VerifyOp};
+use crate::mechanisms::{self, CipherOp, DigestOp, KeyedStart, RecoverOp, SignOp, VerifyOp};
 use crate::object::Attributes;
 
 /// The operations active in one session, at most one of each kind.
@@ -383,6 +383,35 @@ impl SoftSession {
         pick(&self.mechanism_entry(mechanism.kind)?.ops).ok_or(Rv::MECHANISM_INVALID)
     }
 
+    /// Every keyed C_*Init: refuse a second operation of the kind
+    /// (`slot`), find the mechanism's capability (`pick`), check the key
+    /// for `usage`, start the operation.
+    ///
+    /// # Errors
+    /// CKR_OPERATION_ACTIVE, CKR_MECHANISM_INVALID, `key_usable`'s codes,
+    /// and the capability's.
+    fn keyed_init<C, Op>(
+        &self,
+        slot: impl FnOnce(&mut Operations) -> &mut Option<Active<Op>>,
+        mechanism: &Mechanism,
+        key: CK_OBJECT_HANDLE,
+        usage: Usage,
+        pick: impl FnOnce(&mechanisms::Ops) -> Option<&'static C>,
+    ) -> Result<()>
+    where
+        C: ?Sized + KeyedStart<Op> + 'static,
+        Op: ?Sized,
+    {
+        // The operations stay locked through the start, as for every Init.
+        let mut ops = self.operations();
+        begin(slot(&mut ops), || {
+            let capability = self.capability(mechanism, pick)?;
+            with_key(self, mechanism, key, usage, capability.key_types(), |k| {
+                capability.start_with(&mechanism.param, k)
+            })
+        })
+    }
+
     /// Whether the user is logged in (operations on private keys need it).
     fn user(&self) -> bool {
         self.token().login_state() == Login::User
@@ -485,12 +514,7 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        begin(&mut self.operations().sign, || {
-            let sign = self.capability(mechanism, |o| o.sign)?;
-            with_key(self, mechanism, key, Usage::Sign, sign.key_types(), |k| {
-                sign.start(&mechanism.param, k)
-            })
-        })
+        self.keyed_init(|o| &mut o.sign, mechanism, key, Usage::Sign, |o| o.sign)
     }
 
     pub(super) fn crypto_sign(&self, data: &[u8], out: &mut Output) -> Result<()> {
@@ -533,17 +557,13 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        begin(&mut self.operations().verify, || {
-            let verify = self.capability(mechanism, |o| o.verify)?;
-            with_key(
-                self,
-                mechanism,
-                key,
-                Usage::Verify,
-                verify.key_types(),
-                |k| verify.start(&mechanism.param, k),
-            )
-        })
+        self.keyed_init(
+            |o| &mut o.verify,
+            mechanism,
+            key,
+            Usage::Verify,
+            |o| o.verify,
+        )
     }
 
     pub(super) fn crypto_verify(&self, data: &[u8], signature: &[u8]) -> Result<()> {
@@ -571,17 +591,13 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        begin(&mut self.operations().encrypt, || {
-            let encrypt = self.capability(mechanism, |o| o.encrypt)?;
-            with_key(
-                self,
-                mechanism,
-                key,
-                Usage::Encrypt,
-                encrypt.key_types(),
-                |k| encrypt.start(&mechanism.param, k),
-            )
-        })
+        self.keyed_init(
+            |o| &mut o.encrypt,
+            mechanism,
+            key,
+            Usage::Encrypt,
+            |o| o.encrypt,
+        )
     }
 
     pub(super) fn crypto_decrypt_init(
@@ -589,17 +605,13 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        begin(&mut self.operations().decrypt, || {
-            let decrypt = self.capability(mechanism, |o| o.decrypt)?;
-            with_key(
-                self,
-                mechanism,
-                key,
-                Usage::Decrypt,
-                decrypt.key_types(),
-                |k| decrypt.start(&mechanism.param, k),
-            )
-        })
+        self.keyed_init(
+            |o| &mut o.decrypt,
+            mechanism,
+            key,
+            Usage::Decrypt,
+            |o| o.decrypt,
+        )
     }
 
     pub(super) fn crypto_cipher(&self, encrypt: bool, data: &[u8], out: &mut Output) -> Result<()> {
@@ -656,17 +668,13 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        begin(&mut self.operations().sign_recover, || {
-            let sign = self.capability(mechanism, |o| o.sign_recover)?;
-            with_key(
-                self,
-                mechanism,
-                key,
-                Usage::SignRecover,
-                sign.key_types(),
-                |k| sign.start(&mechanism.param, k),
-            )
-        })
+        self.keyed_init(
+            |o| &mut o.sign_recover,
+            mechanism,
+            key,
+            Usage::SignRecover,
+            |o| o.sign_recover,
+        )
     }
 
     /// C_SignRecover.
@@ -691,17 +699,13 @@ impl SoftSession {
         mechanism: &Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        begin(&mut self.operations().verify_recover, || {
-            let verify = self.capability(mechanism, |o| o.verify_recover)?;
-            with_key(
-                self,
-                mechanism,
-                key,
-                Usage::VerifyRecover,
-                verify.key_types(),
-                |k| verify.start(&mechanism.param, k),
-            )
-        })
+        self.keyed_init(
+            |o| &mut o.verify_recover,
+            mechanism,
+            key,
+            Usage::VerifyRecover,
+            |o| o.verify_recover,
+        )
     }
 
     /// C_VerifyRecover: the data on success, the two-call convention for
