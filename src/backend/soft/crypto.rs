@@ -518,10 +518,21 @@ impl SoftSession {
     }
 
     pub(super) fn crypto_sign(&self, data: &[u8], out: &mut Output) -> Result<()> {
+        self.sign_once(|o| &mut o.sign, data, out)
+    }
+
+    /// A single-part signature (C_Sign, C_SignRecover) by the operation in
+    /// `slot`.
+    fn sign_once(
+        &self,
+        slot: impl FnOnce(&mut Operations) -> &mut Option<Active<dyn SignOp>>,
+        data: &[u8],
+        out: &mut Output,
+    ) -> Result<()> {
         let user = self.user();
-        let slot = &mut self.operations().sign;
+        let mut ops = self.operations();
         finish_into(
-            slot,
+            slot(&mut ops),
             user,
             |op| op.signature_len(),
             out,
@@ -679,18 +690,7 @@ impl SoftSession {
 
     /// C_SignRecover.
     pub(super) fn crypto_sign_recover(&self, data: &[u8], out: &mut Output) -> Result<()> {
-        let user = self.user();
-        let slot = &mut self.operations().sign_recover;
-        finish_into(
-            slot,
-            user,
-            |op| op.signature_len(),
-            out,
-            |mut op, buf| {
-                op.update(data)?;
-                op.finish(buf)
-            },
-        )
+        self.sign_once(|o| &mut o.sign_recover, data, out)
     }
 
     /// C_VerifyRecoverInit (3.0 §5.14); the key needs CKA_VERIFY_RECOVER.
