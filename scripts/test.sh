@@ -22,7 +22,7 @@ command -v xxd >/dev/null || packages+=(xxd)
 # OpenSSH (conformance/ssh.sh), a JDK for SunPKCS11 (conformance/
 # java-sunpkcs11.sh), PyKCS11 (conformance/python-pykcs11.sh).
 command -v ssh-agent >/dev/null || packages+=(openssh-client)
-command -v java >/dev/null || packages+=(default-jdk-headless)
+command -v javac >/dev/null || packages+=(default-jdk-headless)
 python3 -c 'import PyKCS11' >/dev/null 2>&1 || packages+=(python3-pykcs11)
 if [ ${#packages[@]} -gt 0 ]; then
     echo "== installing ${packages[*]}"
