@@ -23,7 +23,10 @@ command -v xxd >/dev/null || packages+=(xxd)
 # java-sunpkcs11.sh), PyKCS11 (conformance/python-pykcs11.sh).
 command -v ssh-agent >/dev/null || packages+=(openssh-client)
 command -v javac >/dev/null || packages+=(default-jdk-headless)
-python3 -c 'import PyKCS11' >/dev/null 2>&1 || packages+=(python3-pykcs11)
+# (Debian's PyKCS11 is for the system interpreter, as the script uses.)
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+"$py" -c 'import PyKCS11' >/dev/null 2>&1 || packages+=(python3-pykcs11)
 if [ ${#packages[@]} -gt 0 ]; then
     echo "== installing ${packages[*]}"
     sudo=""
