@@ -44,6 +44,7 @@ use std::ptr::{self, NonNull};
 
 use aws_lc_sys as sys;
 
+use super::{clear_errors, BigNum};
 use crate::error::{Result, Rv};
 
 /// A NIST curve AWS-LC keeps a static `EC_GROUP` for. `pub` (in this
@@ -120,7 +121,7 @@ impl EcPrivateKey {
             clear_errors();
             return Err(Rv::DEVICE_MEMORY);
         }
-        let d = Scalar::from_be(scalar)?;
+        let d = BigNum::from_be(scalar)?;
         // SAFETY: the key has its group; set_private_key copies the number
         // (after checking 1 <= d < n), so `d` stays ours to free.
         if unsafe { sys::EC_KEY_set_private_key(key.key.as_ptr(), d.0.as_ptr()) } != 1 {
@@ -173,26 +174,6 @@ impl EcPrivateKey {
     }
 }
 
-/// A BIGNUM holding a private scalar for the constructor; freed (and, as
-/// every AWS-LC allocation, wiped) on drop.
-struct Scalar(NonNull<sys::BIGNUM>);
-
-impl Scalar {
-    fn from_be(bytes: &[u8]) -> Result<Scalar> {
-        // SAFETY: `bytes` is valid for its length; a NULL `ret` asks for a
-        // new BIGNUM.
-        let bn = unsafe { sys::BN_bin2bn(bytes.as_ptr(), bytes.len(), ptr::null_mut()) };
-        NonNull::new(bn).map(Scalar).ok_or(Rv::DEVICE_MEMORY)
-    }
-}
-
-impl Drop for Scalar {
-    fn drop(&mut self) {
-        // SAFETY: ours alone (EC_KEY_set_private_key copies, not takes).
-        unsafe { sys::BN_clear_free(self.0.as_ptr()) }
-    }
-}
-
 /// An ECDSA_SIG we own.
 struct Signature(NonNull<sys::ECDSA_SIG>);
 
@@ -201,14 +182,6 @@ impl Drop for Signature {
         // SAFETY: ours, from ECDSA_do_sign.
         unsafe { sys::ECDSA_SIG_free(self.0.as_ptr()) }
     }
-}
-
-/// Drop the thread's AWS-LC error queue: failures are reported by our
-/// return codes, and the queue would otherwise hold them until the thread
-/// exits.
-fn clear_errors() {
-    // SAFETY: no arguments; touches only this thread's queue.
-    unsafe { sys::ERR_clear_error() }
 }
 
 #[cfg(test)]

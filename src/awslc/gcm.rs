@@ -17,10 +17,11 @@
 use std::ptr::NonNull;
 
 use aws_lc_sys::{
-    ERR_clear_error, EVP_AEAD_CTX_free, EVP_AEAD_CTX_new, EVP_AEAD_CTX_open, EVP_AEAD_CTX_seal,
+    EVP_AEAD_CTX_free, EVP_AEAD_CTX_new, EVP_AEAD_CTX_open, EVP_AEAD_CTX_seal,
     EVP_aead_aes_128_gcm, EVP_aead_aes_192_gcm, EVP_aead_aes_256_gcm, EVP_AEAD_CTX,
 };
 
+use super::clear_errors;
 use crate::error::{Result, Rv};
 use crate::secure::SecretBytes;
 
@@ -181,13 +182,6 @@ impl Drop for GcmKey {
         // value alone and is freed exactly once, here.
         unsafe { EVP_AEAD_CTX_free(self.ctx.as_ptr()) }
     }
-}
-
-/// Drop the reasons AWS-LC queued for a failure on this thread, so they do
-/// not surface in a later, unrelated call.
-fn clear_errors() {
-    // SAFETY: clears this thread's error queue; no arguments.
-    unsafe { ERR_clear_error() }
 }
 
 #[cfg(test)]

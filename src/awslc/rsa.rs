@@ -43,6 +43,7 @@ use std::ptr::{self, NonNull};
 
 use aws_lc_sys as sys;
 
+use super::{clear_errors, BigNum};
 use crate::error::{Result, Rv};
 use crate::mechanisms::digest::Hash;
 use crate::secure::SecretBytes;
@@ -605,14 +606,6 @@ fn finish(ok: c_int, written: usize) -> Result<usize> {
     }
 }
 
-/// Drop the thread's AWS-LC error queue: failures are reported by our
-/// return codes, and the queue would otherwise hold them until the thread
-/// exits.
-fn clear_errors() {
-    // SAFETY: no arguments; touches only this thread's queue.
-    unsafe { sys::ERR_clear_error() }
-}
-
 /// AWS-LC's EVP_MD for a hash.
 ///
 /// # Errors
@@ -632,43 +625,6 @@ fn md(hash: Hash) -> Result<*const sys::EVP_MD> {
             Hash::Md5 => return Err(Rv::MECHANISM_PARAM_INVALID),
         }
     })
-}
-
-/// A BIGNUM we own until it is handed to an RSA (then forgotten).
-struct BigNum(NonNull<sys::BIGNUM>);
-
-impl BigNum {
-    fn new() -> Result<BigNum> {
-        // SAFETY: plain constructor; NULL handled.
-        NonNull::new(unsafe { sys::BN_new() })
-            .map(BigNum)
-            .ok_or(Rv::DEVICE_MEMORY)
-    }
-
-    /// The value, big-endian, left-padded to fill `out`.
-    fn write_be(&self, out: &mut [u8]) -> Result<()> {
-        // SAFETY: `out` is valid for its length.
-        let ok = unsafe { sys::BN_bn2bin_padded(out.as_mut_ptr(), out.len(), self.0.as_ptr()) };
-        if ok == 1 {
-            Ok(())
-        } else {
-            Err(Rv::FUNCTION_FAILED)
-        }
-    }
-
-    fn from_be(bytes: &[u8]) -> Result<BigNum> {
-        // SAFETY: `bytes` is valid for its length; a NULL `ret` asks for a
-        // new BIGNUM.
-        let bn = unsafe { sys::BN_bin2bn(bytes.as_ptr(), bytes.len(), ptr::null_mut()) };
-        NonNull::new(bn).map(BigNum).ok_or(Rv::DEVICE_MEMORY)
-    }
-}
-
-impl Drop for BigNum {
-    fn drop(&mut self) {
-        // SAFETY: ours, not handed over (handed-over ones are forgotten).
-        unsafe { sys::BN_free(self.0.as_ptr()) }
-    }
 }
 
 /// A borrowed BIGNUM's value, big-endian without leading zeros, in locked

@@ -8,7 +8,7 @@ use aws_lc_rs::digest;
 use aws_lc_sys as sys;
 use parking_lot::{const_mutex, Mutex};
 
-use super::{clear_errors, BigNum};
+use crate::awslc::{clear_errors, BigNum};
 use crate::error::{Result, Rv};
 use crate::secure::{self, SecretBytes};
 
