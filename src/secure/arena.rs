@@ -31,7 +31,8 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
-use parking_lot::{const_mutex, Mutex};
+use std::cell::RefCell;
+use std::sync::{Mutex, MutexGuard};
 
 use crate::error::{Result, Rv};
 use crate::secure::fork;
@@ -46,7 +47,28 @@ const MIN_CLASS_SHIFT: u32 = 4;
 static MLOCK_FAILED: AtomicBool = AtomicBool::new(false);
 
 /// The process-wide arena (created on first use).
-static ARENA: Mutex<Option<Arena>> = const_mutex(None);
+///
+/// A std (futex) mutex, not parking_lot's: a forked child must be able to
+/// release the lock the fork handler took even when other parent threads
+/// were waiting for it. parking_lot's unlock may hand the lock over to one
+/// of those waiters, which do not exist in the child (its next lock then
+/// waits forever); a futex mutex's state is its one word.
+static ARENA: Mutex<Option<Arena>> = Mutex::new(None);
+
+thread_local! {
+    /// The arena guard held across a fork by the forking thread.
+    static HELD_OVER_FORK: RefCell<Option<MutexGuard<'static, Option<Arena>>>> =
+        const { RefCell::new(None) };
+}
+
+/// The arena, locked. A panic while it was held cannot leave it half
+/// updated in a way that matters here (its lists stay consistent between
+/// calls), so a poisoned lock is taken over.
+fn lock_arena() -> MutexGuard<'static, Option<Arena>> {
+    ARENA
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Whether every secret mapping made so far is locked in RAM.
 ///
@@ -54,7 +76,7 @@ static ARENA: Mutex<Option<Arena>> = const_mutex(None);
 /// so the answer reflects this process's RLIMIT_MEMLOCK from the start.
 pub fn lock_status() -> bool {
     {
-        let mut guard = ARENA.lock();
+        let mut guard = lock_arena();
         let arena = arena_mut(&mut guard);
         if arena.chunks.iter().all(|c| c.map.is_none()) {
             // A probe: map (and try to lock) one chunk, then give the page
@@ -85,13 +107,13 @@ pub(super) struct Slot {
 /// # Errors
 /// CKR_HOST_MEMORY when no memory can be mapped.
 pub(super) fn alloc_global(len: usize) -> Result<Slot> {
-    let mut guard = ARENA.lock();
+    let mut guard = lock_arena();
     arena_mut(&mut guard).alloc(len)
 }
 
 /// Return a slot to the global arena. The caller has already zeroized it.
 pub(super) fn free_global(page: u32, slot: u16) {
-    let mut guard = ARENA.lock();
+    let mut guard = lock_arena();
     if let Some(arena) = guard.as_mut() {
         arena.free(page, slot);
     }
@@ -119,15 +141,14 @@ pub(super) fn page_size() -> usize {
 /// Take the arena lock before a fork (see [`fork`]): the child must not
 /// inherit it held by a thread that does not exist there.
 pub(super) fn fork_prepare() {
-    std::mem::forget(ARENA.lock());
+    let guard = lock_arena();
+    HELD_OVER_FORK.with(|held| *held.borrow_mut() = Some(guard));
 }
 
 /// Release the lock taken by [`fork_prepare`], in the parent and the child.
 pub(super) fn fork_release() {
-    // SAFETY: fork_prepare locked ARENA and forgot the guard; this runs once
-    // after it, in the thread that forked (or the child's only thread), so
-    // the lock is held and nobody else will unlock it.
-    unsafe { ARENA.force_unlock() };
+    // The forking thread (the child's only thread) drops the guard it kept.
+    HELD_OVER_FORK.with(|held| drop(held.borrow_mut().take()));
 }
 
 fn arena_mut(guard: &mut Option<Arena>) -> &mut Arena {
@@ -556,7 +577,7 @@ impl Arena {
 /// at memory).
 #[cfg(test)]
 pub(super) fn with_global_ranges<R>(f: impl FnOnce(&[std::ops::Range<usize>]) -> R) -> R {
-    let guard = ARENA.lock();
+    let guard = lock_arena();
     let ranges = guard.as_ref().map(Arena::mapped_ranges).unwrap_or_default();
     f(&ranges)
 }

@@ -24,7 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use parking_lot::{const_rwlock, RwLock, RwLockWriteGuard};
+use std::cell::RefCell;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::{Result, Rv};
 use crate::secure::{fork, SecretBytes};
@@ -40,7 +41,31 @@ const MASTER_LEN: usize = 32;
 const CANARY_LEN: usize = 8;
 
 /// The master key, or `None` before first use and after a reset.
-static MASTER: RwLock<Option<MasterKey>> = const_rwlock(None);
+///
+/// A std (futex) lock for the reason given at the arena's lock: a forked
+/// child must be able to release what the fork handler took.
+static MASTER: RwLock<Option<MasterKey>> = RwLock::new(None);
+
+thread_local! {
+    /// The write guard held across a fork by the forking thread.
+    static HELD_OVER_FORK: RefCell<Option<RwLockWriteGuard<'static, Option<MasterKey>>>> =
+        const { RefCell::new(None) };
+}
+
+/// The master key, read-locked (a lock poisoned by a panic is taken over:
+/// the key is replaced whole or not at all).
+fn read_master() -> RwLockReadGuard<'static, Option<MasterKey>> {
+    MASTER
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The master key, write-locked.
+fn write_master() -> RwLockWriteGuard<'static, Option<MasterKey>> {
+    MASTER
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Numbers master keys within this process, so a value sealed under an
 /// earlier one is refused before any decryption is tried.
@@ -161,20 +186,19 @@ pub fn reset_after_fork() {
     fork::bump();
     // The old key (a copy of the parent's, or zeros after MADV_WIPEONFORK)
     // is zeroized as its SecretBytes drops.
-    *MASTER.write() = None;
+    *write_master() = None;
 }
 
 /// Take the master key lock (writer) before a fork; see [`fork`].
 pub(super) fn fork_prepare() {
-    std::mem::forget(MASTER.write());
+    let guard = write_master();
+    HELD_OVER_FORK.with(|held| *held.borrow_mut() = Some(guard));
 }
 
 /// Release the lock taken by [`fork_prepare`].
 pub(super) fn fork_release() {
-    // SAFETY: fork_prepare took the write lock and forgot the guard; this
-    // runs once after it, in the forking thread (or the child's only
-    // thread), so the lock is write-held and nobody else will release it.
-    unsafe { MASTER.force_unlock_write() };
+    // The forking thread (the child's only thread) drops the guard it kept.
+    HELD_OVER_FORK.with(|held| drop(held.borrow_mut().take()));
 }
 
 struct MasterKey {
@@ -239,17 +263,18 @@ impl MasterKey {
 fn with_master<R>(f: impl FnOnce(&MasterKey) -> R) -> Result<R> {
     let generation = fork::generation();
     {
-        let guard = MASTER.read();
+        let guard = read_master();
         if let Some(master) = guard.as_ref().filter(|m| m.current(generation)) {
             return Ok(f(master));
         }
     }
-    let mut guard = MASTER.write();
+    let mut guard = write_master();
     if !matches!(guard.as_ref(), Some(m) if m.current(generation)) {
         fork::install_handlers();
         *guard = Some(MasterKey::generate(generation)?);
     }
-    let guard = RwLockWriteGuard::downgrade(guard);
+    // Used under the write lock this once (std has no downgrade): only the
+    // first use of a generation's key comes here.
     match guard.as_ref() {
         Some(master) => Ok(f(master)),
         None => Err(Rv::GENERAL_ERROR), // just set above
@@ -323,7 +348,7 @@ mod tests {
     #[test]
     fn master_key_only_in_secret_memory() {
         let _ = Sealed::seal(b"make sure the master key exists");
-        let guard = MASTER.write();
+        let guard = write_master();
         let master = guard.as_ref().expect("master key exists");
         let masked: Vec<u8> = master.key().iter().map(|b| b ^ MASK).collect();
         let (inside, outside) =
@@ -422,7 +447,7 @@ mod tests {
                 // A wiped canary (what MADV_WIPEONFORK does to a child whose
                 // fork handlers did not run) also retires the key.
                 let before = Sealed::seal(b"before the canary");
-                if let Some(m) = MASTER.write().as_mut() {
+                if let Some(m) = write_master().as_mut() {
                     m.secret.as_mut_slice()[MASTER_LEN..].fill(0);
                 }
                 if before.unseal().is_ok() {
